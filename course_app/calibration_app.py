@@ -18,3 +18,34 @@ async def sleep(t: float = Query(0.2, ge=0, le=5)) -> dict[str, float]:
 async def noop() -> dict[str, bool]:
     """The cheapest route FastAPI can serve: the client's throughput ceiling."""
     return {"ok": True}
+
+
+async def asgi_app(scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+    """The same two routes in plain ASGI: no framework, so a calibration against it
+    measures the harness alone (the load client plus uvicorn)."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["path"] == "/sleep":
+        t = 0.2
+        for key, _, value in (p.partition("=") for p in scope["query_string"].decode().split("&")):
+            if key == "t":
+                try:
+                    t = min(5.0, max(0.0, float(value)))
+                except ValueError:
+                    await _reply(send, 422, b'{"detail":"t must be a number of seconds"}')
+                    return
+        await asyncio.sleep(t)
+        await _reply(send, 200, b'{"slept":%s}' % str(t).encode())
+    elif scope["path"] == "/noop":
+        await _reply(send, 200, b'{"ok":true}')
+    else:
+        await _reply(send, 404, b'{"detail":"Not Found"}')
+
+
+async def _reply(send, status: int, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -24,10 +24,12 @@ can state it next to every figure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -432,13 +434,13 @@ async def _drive(
 ) -> tuple[list[RequestRecord], float, float]:
     records: list[RequestRecord | None] = [None] * n
     next_index = 0
-    bar = _progress_bar(n, progress)
+    completed = 0
     clock = time.perf_counter
     t0 = clock()
     deadline = t0 + max_seconds
 
     async def worker(slot: int) -> None:
-        nonlocal next_index
+        nonlocal next_index, completed
         while next_index < n and clock() < deadline:
             i = next_index
             next_index += 1
@@ -450,19 +452,18 @@ async def _drive(
                 status, content = await eng.send(slot, min(timeout, deadline - start))
             except asyncio.TimeoutError:
                 error = "timeout"
-            except (OSError, ConnectionError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            except Exception as exc:  # an engine's own error types (httpx, aiohttp)
+            except Exception as exc:  # OSError, or an engine's own error types (httpx, aiohttp)
                 error = f"{type(exc).__name__}: {exc}"
             records[i] = RequestRecord(i, start - t0, clock() - t0, status, error, content)
-            if bar is not None:
-                bar.update(1)
+            completed += 1
 
+    reporter = asyncio.ensure_future(_report_progress(n, lambda: completed, progress))
     try:
         await asyncio.gather(*(worker(s) for s in range(slots)))
     finally:
-        if bar is not None:
-            bar.close()
+        reporter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporter
     end = clock()
     done = [r for r in records if r is not None]
     skipped = [
@@ -474,12 +475,25 @@ async def _drive(
     return done + skipped, t0, wall
 
 
-def _progress_bar(n: int, progress: bool | None) -> Any:
+async def _report_progress(n: int, completed: Callable[[], int], progress: bool | None) -> None:
+    """A progress bar for runs that last over a second (or always, with ``progress=True``).
+
+    It lives in its own task and polls the count, so a short run creates no bar at
+    all and a long one pays nothing per request.
+    """
     if progress is False:
-        return None
+        return
+    await asyncio.sleep(0 if progress else 1.0)
     from tqdm.auto import tqdm
 
-    return tqdm(total=n, unit="req", delay=0 if progress else 1.0, leave=False, mininterval=0.2)
+    bar = tqdm(total=n, initial=completed(), unit="req", leave=False)
+    try:
+        while True:
+            await asyncio.sleep(0.25)
+            bar.update(completed() - bar.n)
+    finally:
+        bar.update(completed() - bar.n)
+        bar.close()
 
 
 # -- calibration ---------------------------------------------------------------------
@@ -495,6 +509,7 @@ class Calibration:
     wall: float
     repeats: int = 1
     walls: tuple[float, ...] = field(default=())
+    server: str = "asgi"
 
     @property
     def ratio(self) -> float:
@@ -513,7 +528,7 @@ class Calibration:
         return (
             f"{self.client}: {self.n} concurrent sleep({self.t:g}) took {self.wall:.3f} s "
             f"= {self.ratio:.3f}x the ideal (harness overhead {self.overhead:+.1%}, "
-            f"median of {self.repeats})"
+            f"median of {self.repeats}, {self.server} server)"
         )
 
 
@@ -526,26 +541,38 @@ def calibration(engine: str = "raw") -> Calibration | None:
 
 
 async def calibrate(
-    engine: Engine = "raw", n: int = 100, t: float = 0.2, repeats: int = 3, warm: bool = True
+    engine: Engine = "raw",
+    n: int = 100,
+    t: float = 0.2,
+    repeats: int = 3,
+    warm: bool = True,
+    server: Literal["asgi", "fastapi"] = "asgi",
 ) -> Calibration:
     """Measure ``engine`` against the ideal: n concurrent ``await asyncio.sleep(t)`` take t.
 
-    The server is the course's own calibration app (a FastAPI route, as in the
-    chapters), started and stopped here. The median of ``repeats`` runs is kept
-    and remembered for :func:`calibration` and the plots.
+    ``server="asgi"`` (the default) serves the sleep from a plain ASGI app, so the
+    figure is the harness's own overhead (this client plus uvicorn).
+    ``server="fastapi"`` adds FastAPI's real cost of dispatching each request.
+    One warm-up run, then the median of ``repeats``; the result is remembered for
+    :func:`calibration` and the plots' footnotes.
     """
-    from .calibration_app import app
+    from . import calibration_app
     from .server import LiveServer
 
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive whole number, not {repeats!r}")
+    if server not in ("asgi", "fastapi"):
+        raise ValueError(f"server must be 'asgi' or 'fastapi', not {server!r}")
+    app = calibration_app.asgi_app if server == "asgi" else calibration_app.app
     walls: list[float] = []
-    with LiveServer(app, name="course-calibration") as srv:
-        for _ in range(repeats):
+    with LiveServer(app, name=f"course-calibration-{server}") as srv:
+        for i in range(repeats + 1):
             r = await load(srv, f"/sleep?t={t}", n=n, engine=engine, warm=warm, progress=False)
             if r.failed:
                 raise RuntimeError(f"calibration requests failed: {dict(r.statuses)}")
-            walls.append(r.wall)
-    cal = Calibration(engine, n, t, statistics.median(walls), repeats, tuple(walls))
-    _calibrations[engine] = cal
+            if i:  # the first run warms up both sides
+                walls.append(r.wall)
+    cal = Calibration(engine, n, t, statistics.median(walls), repeats, tuple(walls), server)
+    if server == "asgi":
+        _calibrations[engine] = cal
     return cal

@@ -54,6 +54,18 @@ def style() -> Iterator[None]:
         yield
 
 
+def _detached(fig: Figure) -> Figure:
+    """Close ``fig`` in pyplot and return it: the notebook shows it once, as the cell's value.
+
+    Leaving figures to pyplot's automatic display shows them zero times or twice
+    depending on the backend's state and on top-level ``await`` in the cell.
+    """
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return fig
+
+
 def _footnote(fig: Figure, results: Sequence[LoadResult]) -> None:
     from .load import calibration
 
@@ -129,7 +141,7 @@ def timeline(
             ax.set_xlabel("seconds since the first request")
         _footnote(fig, [result])
         fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _detached(fig)
 
 
 def scaling(
@@ -162,7 +174,7 @@ def scaling(
         ax.legend()
         _footnote(fig, everything)
         fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _detached(fig)
 
 
 def compare(
@@ -203,4 +215,4 @@ def compare(
             ax.legend()
         _footnote(fig, list(results.values()))
         fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _detached(fig)

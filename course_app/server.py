@@ -209,6 +209,8 @@ class LiveServer:
             time.sleep(0.001)
         if not server.started:
             self._forget()
+            self._thread.join(self.stop_timeout)
+            self._close_listener()
             self._raise_start_failure()
         return self
 
@@ -232,9 +234,7 @@ class LiveServer:
             # port is free at once, and the loop still owns a valid descriptor.
             with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        self._close_listener()
         if thread.is_alive():
             warnings.warn(
                 f"{self.name}: the server loop is still blocked {self.stop_timeout:g} s after stop() "
@@ -315,18 +315,21 @@ class LiveServer:
         factory = server.config.get_loop_factory() or asyncio.new_event_loop
         loop = self._loop = factory()
         asyncio.set_event_loop(loop)
+        failure: BaseException | None = None
         try:
             loop.run_until_complete(server.serve(sockets=[sock]))
         except BaseException as exc:  # SystemExit from uvicorn included: it must not vanish
-            if not self._done.done():
-                self._done.set_exception(exc)
+            failure = exc
         finally:
             with contextlib.suppress(Exception):
                 _cancel_remaining(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             sock.close()
-            if not self._done.done():
+            # Only now, with the port released, may start() or stop() return.
+            if failure is not None:
+                self._done.set_exception(failure)
+            else:
                 self._done.set_result(None)
 
     def _raise_start_failure(self) -> None:
@@ -339,6 +342,11 @@ class LiveServer:
         if exc is not None and not isinstance(exc, SystemExit):
             raise ServerStartError(f"{self.name} failed to start: {type(exc).__name__}: {exc}") from exc
         raise ServerStartError(f"{self.name} exited during startup; see the log above")
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def _forget(self) -> None:
         with _registry_lock:

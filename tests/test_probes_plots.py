@@ -1,0 +1,76 @@
+"""Probes see inside the server's loop; plots draw what was measured, with the ideal."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi import FastAPI
+from matplotlib.figure import Figure
+
+from course_app import compare, probe, scaling, timeline
+from course_app.load import calibrate, ideal_async, ideal_threadpool, load
+from course_app.server import LiveServer
+
+pytestmark = pytest.mark.anyio
+
+app = FastAPI()
+
+
+@app.get("/async-block")
+async def async_block() -> None:
+    time.sleep(0.15)  # blocks the server's loop: the probe must see it
+
+
+@app.get("/def-block")
+def def_block() -> None:
+    time.sleep(0.15)  # blocks a worker thread only
+
+
+@pytest.fixture(scope="module")
+def srv():  # type: ignore[no-untyped-def]
+    with LiveServer(app) as server:
+        yield server
+
+
+async def test_probe_sees_a_blocked_loop_and_busy_threads(srv: LiveServer) -> None:
+    with probe(srv) as blocked:
+        await load(srv, "/async-block", n=3)
+    with probe(srv) as threaded:
+        await load(srv, "/def-block", n=45)
+    assert blocked.max_lag > 0.1, "time.sleep in async def stalls the loop the probe runs on"
+    assert threaded.max_lag < blocked.max_lag / 2, "def handlers leave the loop free"
+    assert threaded.max_threads_busy == 40  # anyio's default limiter
+    assert threaded.max_threads_waiting >= 1  # the 41st and later wait for a thread
+    assert blocked.max_threads_busy == 0
+    assert "samples" in repr(threaded)
+
+
+def test_probe_interval_is_validated(srv: LiveServer) -> None:
+    with pytest.raises(ValueError, match="interval"):
+        probe(srv, interval=5).__enter__()
+
+
+async def test_timeline_with_probe_has_a_bar_per_request_and_the_ideal(srv: LiveServer) -> None:
+    await calibrate(n=20, repeats=1)
+    with probe(srv) as p:
+        r = await load(srv, "/def-block", n=10)
+    fig = timeline(r, probe=p, ideal=ideal_threadpool(10, 0.15))
+    assert isinstance(fig, Figure) and len(fig.axes) == 3  # requests, loop lag, threads (twin)
+    bars = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) == 2 and line.get_xdata()[0] != line.get_xdata()[1]]
+    assert len(bars) == 10
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(label.startswith("ideal") for label in labels) and any(label.startswith("measured") for label in labels)
+    footnote = " ".join(t.get_text() for t in fig.texts)
+    assert "client: asyncio + httptools (raw)" in footnote and "harness overhead" in footnote
+
+
+async def test_scaling_and_compare(srv: LiveServer) -> None:
+    runs = [await load(srv, "/def-block", n=n) for n in (1, 5)]
+    fig = scaling({"def": runs}, {"def": lambda n: ideal_threadpool(n, 0.15)})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["def (measured)", "def (ideal)"]
+    fig2 = compare({"one": runs[0], "five": runs[1]}, {"one": ideal_async(1, 0.15)})
+    assert len(fig2.axes[0].patches) == 2
+    with pytest.raises(ValueError, match="metric must be one of"):
+        compare({"one": runs[0]}, metric="speed")
