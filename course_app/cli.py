@@ -70,7 +70,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     apps = apps_of(module)
     if args.app is None and len(apps) != 1:
-        print(f"error: {module.__name__} has {len(apps)} apps; choose one with --app: {', '.join(apps)}", file=sys.stderr)
+        print(
+            f"error: {module.__name__} has {len(apps)} apps; choose one with --app: {', '.join(apps)}", file=sys.stderr
+        )
         return 2
     name = args.app or next(iter(apps))
     if name not in apps:

@@ -42,7 +42,9 @@ class Report:
 
     def __str__(self) -> str:
         width = max(len(c.name) for c in self.checks)
-        lines = [f"{'ok ' if c.ok else ('!! ' if c.essential else '-- ')} {c.name:<{width}}  {c.detail}" for c in self.checks]
+        lines = [
+            f"{'ok ' if c.ok else ('!! ' if c.essential else '-- ')} {c.name:<{width}}  {c.detail}" for c in self.checks
+        ]
         lines.append("all essential checks passed" if self.ok else "some essential checks FAILED (marked !!)")
         return "\n".join(lines)
 
@@ -101,7 +103,9 @@ async def _live_server() -> list[Check]:
         srv.stop()
         stopped = time.perf_counter() - t
     return [
-        Check("live server", True, f"started on {srv.url} in {started * 1000:.0f} ms, stopped in {stopped * 1000:.0f} ms"),
+        Check(
+            "live server", True, f"started on {srv.url} in {started * 1000:.0f} ms, stopped in {stopped * 1000:.0f} ms"
+        ),
         Check("server event loop", True, f"{loop} (uvicorn picks uvloop when it is installed)"),
         Check("thread pool", True, f"{limit:g} worker threads for def handlers (anyio's default limiter)"),
     ]
@@ -123,6 +127,14 @@ async def _database() -> Check:
     return Check("PostgreSQL", False, str(result.get("error")), essential=False)
 
 
+def _database_plan() -> Check:
+    from .db import describe_postgres_options
+
+    plan = describe_postgres_options()
+    detail = f"would use {plan['source']}: {plan['detail']}" if plan["ok"] else str(plan["error"])
+    return Check("PostgreSQL (not started)", plan["ok"], detail, essential=False)
+
+
 def _tools() -> Check:
     wrk = shutil.which("wrk")
     return Check(
@@ -140,7 +152,6 @@ async def doctor(database: bool = True) -> Report:
         _versions(),
     ]
     checks += await _live_server()
-    if database:
-        checks.append(await _database())
+    checks.append(await _database() if database else _database_plan())
     checks.append(_tools())
     return Report(checks)

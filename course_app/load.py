@@ -276,9 +276,7 @@ class _RawEngine:
 
     async def _connect(self) -> _Conn:
         loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(
-            lambda: _Conn(self.keep_body), self.target.host, self.target.port
-        )
+        _, conn = await loop.create_connection(lambda: _Conn(self.keep_body), self.target.host, self.target.port)
         return conn
 
     async def open(self, slots: int, warm: bool) -> None:

@@ -104,7 +104,13 @@ def timeline(
         records = sorted(result.records, key=lambda r: (r.start, r.index))
         for row, rec in enumerate(records):
             color = COLORS[0] if rec.ok else ERROR_COLOR
-            ax.plot([rec.start, rec.end], [row, row], color=color, linewidth=max(0.8, min(4.0, 300 / len(records))), solid_capstyle="butt")
+            ax.plot(
+                [rec.start, rec.end],
+                [row, row],
+                color=color,
+                linewidth=max(0.8, min(4.0, 300 / len(records))),
+                solid_capstyle="butt",
+            )
         ax.set_ylabel("request (by start time)")
         ax.set_ylim(-1, len(records))
         if ideal is not None:
@@ -120,14 +126,25 @@ def timeline(
             # A sample that woke ``lag`` late means the loop was stuck from t - lag to t.
             stalls = [s for s in samples if s.lag > 0]
             ax_lag.bar(
-                [s.t - s.lag for s in stalls], [s.lag * 1000 for s in stalls], width=[s.lag for s in stalls],
-                align="edge", color=COLORS[3], alpha=0.8, label="event loop stuck (lag, ms)",
+                [s.t - s.lag for s in stalls],
+                [s.lag * 1000 for s in stalls],
+                width=[s.lag for s in stalls],
+                align="edge",
+                color=COLORS[3],
+                alpha=0.8,
+                label="event loop stuck (lag, ms)",
             )
             ax_lag.set_ylabel("loop lag (ms)")
             ax_thr = ax_lag.twinx()
             ax_thr.step(ts, [s.threads_busy for s in samples], where="post", color=COLORS[2], label="threads busy")
             if any(s.threads_waiting for s in samples):
-                ax_thr.step(ts, [s.threads_waiting for s in samples], where="post", color=COLORS[4], label="waiting for a thread")
+                ax_thr.step(
+                    ts,
+                    [s.threads_waiting for s in samples],
+                    where="post",
+                    color=COLORS[4],
+                    label="waiting for a thread",
+                )
             ax_thr.set_ylabel("threads")
             ax_thr.set_ylim(bottom=0, top=max(4, probe.max_threads_busy, probe.max_threads_waiting) * 1.1)
             ax_thr.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -165,7 +182,15 @@ def scaling(
             ax.plot([n for n, _ in points], [w for _, w in points], "o-", color=color, label=f"{label} (measured)")
             if label in ideals:
                 ns = list(range(1, max(n for n, _ in points) + 1))
-                ax.plot(ns, [ideals[label](n) for n in ns], color=color, linestyle="--", linewidth=1.8, alpha=0.8, label=f"{label} (ideal)")
+                ax.plot(
+                    ns,
+                    [ideals[label](n) for n in ns],
+                    color=color,
+                    linestyle="--",
+                    linewidth=1.8,
+                    alpha=0.8,
+                    label=f"{label} (ideal)",
+                )
         ax.set_xlabel("concurrent requests (N)")
         ax.set_ylabel("wall time (s)")
         if logy:
@@ -203,12 +228,18 @@ def compare(
         labels = list(results)
         values = [get(results[k]) for k in labels]
         bars = ax.bar(labels, values, color=[COLORS[i % len(COLORS)] for i in range(len(labels))])
-        for bar, value in zip(bars, values):
+        for bar, value in zip(bars, values, strict=True):
             text = f"{value:.0f}" if metric == "rps" else f"{value:.3g} s"
             ax.annotate(text, (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom", fontsize=12)
         for i, k in enumerate(labels):
             if k in ideals and not math.isnan(ideals[k]):
-                ax.hlines(ideals[k], i - 0.4, i + 0.4, **IDEAL, label="ideal" if i == labels.index(next(x for x in labels if x in ideals)) else None)
+                ax.hlines(
+                    ideals[k],
+                    i - 0.4,
+                    i + 0.4,
+                    **IDEAL,
+                    label="ideal" if i == labels.index(next(x for x in labels if x in ideals)) else None,
+                )
         ax.set_ylabel(ylabel)
         ax.set_title(title or ylabel)
         if ideals:

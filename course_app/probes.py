@@ -66,7 +66,13 @@ class Probe:
             woke = clock()
             stats = limiter.statistics()
             self.samples.append(
-                Sample(woke, max(0.0, woke - asked - interval), stats.borrowed_tokens, stats.total_tokens, stats.tasks_waiting)
+                Sample(
+                    woke,
+                    max(0.0, woke - asked - interval),
+                    stats.borrowed_tokens,
+                    stats.total_tokens,
+                    stats.tasks_waiting,
+                )
             )
 
     def start(self) -> Probe:

@@ -26,7 +26,11 @@ def test_there_are_notebooks() -> None:
 
 def run(nb: nbformat.NotebookNode, path: Path, *, twice: bool = False, allow_errors: bool = False) -> None:
     client = NotebookClient(
-        nb, timeout=60, kernel_name="python3", allow_errors=allow_errors, resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent)}},
     )
     with client.setup_kernel():
         for _ in range(2 if twice else 1):
@@ -49,7 +53,7 @@ def test_learner_edition_fails_only_in_exercise_cells(path: Path) -> None:
     failed: set[int] = set()
     groups: list[list[int]] = []  # runs of consecutive exercise code cells: one exercise and its check
     solved_groups: list[int] = []
-    for index, (cell, original) in enumerate(zip(learner.cells, kept)):
+    for index, (cell, original) in enumerate(zip(learner.cells, kept, strict=True)):
         if cell.cell_type != "code":
             continue
         if any(o.output_type == "error" for o in cell.outputs):

@@ -36,6 +36,9 @@ def srv():  # type: ignore[no-untyped-def]
 async def test_probe_sees_a_blocked_loop_and_busy_threads(srv: LiveServer) -> None:
     with probe(srv) as blocked:
         await load(srv, "/async-block", n=3)
+    # The first burst of def requests starts anyio's worker threads, and Thread.start()
+    # waits for each new thread from the loop: on a busy machine that stalls the loop too.
+    await load(srv, "/def-block", n=45)
     with probe(srv) as threaded:
         await load(srv, "/def-block", n=45)
     assert blocked.max_lag > 0.1, "time.sleep in async def stalls the loop the probe runs on"
@@ -57,7 +60,11 @@ async def test_timeline_with_probe_has_a_bar_per_request_and_the_ideal(srv: Live
         r = await load(srv, "/def-block", n=10)
     fig = timeline(r, probe=p, ideal=ideal_threadpool(10, 0.15))
     assert isinstance(fig, Figure) and len(fig.axes) == 3  # requests, loop lag, threads (twin)
-    bars = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) == 2 and line.get_xdata()[0] != line.get_xdata()[1]]
+    bars = [
+        line
+        for line in fig.axes[0].get_lines()
+        if len(line.get_xdata()) == 2 and line.get_xdata()[0] != line.get_xdata()[1]
+    ]
     assert len(bars) == 10
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert any(label.startswith("ideal") for label in labels) and any(label.startswith("measured") for label in labels)

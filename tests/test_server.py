@@ -10,8 +10,8 @@ import sys
 import textwrap
 import threading
 import time
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -177,7 +177,9 @@ def test_an_import_string_serves() -> None:
         assert httpx.get(srv.url + "/noop").json() == {"ok": True}
 
 
-@pytest.mark.parametrize("bad", [{"port": -1}, {"port": 70000}, {"port": "80"}, {"host": "0.0.0.0"}, {"stop_timeout": 0}])
+@pytest.mark.parametrize(
+    "bad", [{"port": -1}, {"port": 70000}, {"port": "80"}, {"host": "0.0.0.0"}, {"stop_timeout": 0}]
+)
 def test_bad_arguments_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         LiveServer(make_app(), **bad)  # type: ignore[arg-type]
@@ -227,7 +229,7 @@ def test_run_executes_on_the_servers_own_loop() -> None:
     with LiveServer(make_app()) as srv:
         assert srv.run(which_loop()) is srv.loop
     with pytest.raises(RuntimeError, match="not running"):
-        srv.loop
+        _ = srv.loop
 
 
 def test_the_callers_signal_handlers_are_untouched() -> None:

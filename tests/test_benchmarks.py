@@ -1,0 +1,226 @@
+"""``python -m benchmarks`` runs and reports every figure in the agreed shape.
+
+Only the shape is checked. The figures' targets (P1 <= 1.05 / 1.5 x ideal,
+P3 <= 50 ms, P4 >= 0.5 x wrk) are speed claims about a shared machine: they are
+reported by the benchmark command and never asserted by a test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED_IDS = [
+    "P1.harness.n100",
+    "P1.harness.n500",
+    "P1.fastapi.n100",
+    "P1.fastapi.n500",
+    "P1.fastapi.httpx-cold",
+    "P1.fastapi.httpx-warm",
+    "P1.fastapi.aiohttp",
+    "P3.liveserver.median",
+    "P3.liveserver.p90",
+    "P3.uvicorn.median",
+    "P3.uvicorn.p90",
+    "P4.raw.c10",
+    "P4.aiohttp.c10",
+    "P4.httpx.c10",
+    "P4.raw.c50",
+    "P4.aiohttp.c50",
+    "P4.httpx.c50",
+]
+FIGURE_KEYS = {"id", "group", "name", "value", "unit", "target", "status", "passed", "note", "details"}
+INSTALL_WRK = "apt-get install wrk"
+
+WRK_OUTPUT = """\
+Running 2s test @ http://127.0.0.1:34967/noop
+  1 threads and 10 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     0.99ms  371.10us   5.97ms   86.40%
+    Req/Sec    10.26k     1.44k   11.75k    76.19%
+  21425 requests in 2.10s, 2.78MB read
+Requests/sec:  10202.55
+Transfer/sec:      1.32MB
+"""
+WRK_OUTPUT_WITH_ERRORS = """\
+Running 1s test @ http://127.0.0.1:1/noop
+  1 threads and 50 connections
+  812 requests in 1.00s, 101.50KB read
+  Socket errors: connect 0, read 3, write 1, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:    811.37
+Transfer/sec:    101.42KB
+"""
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    report: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> SmokeRun:
+    """The exact command CI runs, once for the whole module."""
+    path = tmp_path_factory.mktemp("benchmarks") / "smoke.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--json", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert path.exists(), f"no JSON written; stderr:\n{done.stderr}"
+    return SmokeRun(done.returncode, done.stdout, done.stderr, json.loads(path.read_text()))
+
+
+@pytest.fixture
+def benchmarks(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The package itself, for in-process runs (it sits at the repository root, beside tests/)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    return importlib.import_module("benchmarks")
+
+
+def _figures(report: dict[str, Any]) -> list[dict[str, Any]]:
+    figures: list[dict[str, Any]] = report["figures"]
+    return figures
+
+
+def _positive_finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _meets(value: float, target: dict[str, Any]) -> bool:
+    return value <= target["value"] if target["op"] == "<=" else value >= target["value"]
+
+
+# -- the smoke pass, as a subprocess ---------------------------------------------------
+
+
+def test_smoke_pass_succeeds_and_writes_its_json(smoke: SmokeRun) -> None:
+    assert smoke.returncode == 0, smoke.stderr + smoke.stdout
+    assert smoke.report["schema"] == 1
+    assert smoke.report["mode"] == "smoke"
+    assert smoke.report["environment"]["python"]
+    assert smoke.report["elapsed_s"]["total"] > 0
+
+
+def test_every_figure_is_present_once_in_order(smoke: SmokeRun) -> None:
+    figures = _figures(smoke.report)
+    assert [f["id"] for f in figures] == EXPECTED_IDS
+    for figure in figures:
+        assert set(figure) == FIGURE_KEYS, figure["id"]
+        assert figure["group"] == figure["id"].split(".")[0]
+
+
+def test_every_value_is_a_positive_finite_number(smoke: SmokeRun) -> None:
+    for figure in _figures(smoke.report):
+        if figure["status"] == "skip":  # only P4, and only where wrk is missing
+            assert figure["group"] == "P4" and figure["value"] is None
+            assert INSTALL_WRK in figure["note"]
+            continue
+        assert figure["status"] in {"pass", "fail", "info"}, (figure["id"], figure["note"])
+        assert _positive_finite(figure["value"]), figure
+
+
+def test_status_is_consistent_with_the_target(smoke: SmokeRun) -> None:
+    for figure in _figures(smoke.report):
+        target, value = figure["target"], figure["value"]
+        if value is None:
+            continue
+        if target is None:
+            assert (figure["status"], figure["passed"]) == ("info", None), figure["id"]
+        else:
+            assert target["op"] in {"<=", ">="} and _positive_finite(target["value"])
+            assert figure["passed"] is _meets(value, target), figure["id"]
+            assert figure["status"] == ("pass" if figure["passed"] else "fail")
+
+
+def test_details_carry_the_raw_samples(smoke: SmokeRun) -> None:
+    for figure in _figures(smoke.report):
+        details = figure["details"]
+        if figure["value"] is None:
+            continue
+        samples = details["samples_ms"] if figure["group"] == "P3" else details["samples"]
+        assert samples and all(_positive_finite(s) for s in samples), figure["id"]
+        if figure["group"] == "P1":
+            assert details["engine"] in {"raw", "httpx", "aiohttp"}
+            assert details["n"] >= 1 and details["repeats"] == len(samples)
+            assert figure["unit"] == "x ideal"
+        elif figure["group"] == "P3":
+            assert details["cycles"] == len(samples) and figure["unit"] == "ms"
+        else:
+            assert details["engine"] in {"raw", "httpx", "aiohttp"}
+            assert details["rounds"] == len(samples) == len(details["wrk_rps"])
+            assert all(_positive_finite(r) for r in details["wrk_rps"] + details["client_rps"])
+            assert figure["unit"] == "x wrk"
+
+
+def test_the_table_shows_every_figure(smoke: SmokeRun) -> None:
+    lines = smoke.stdout.splitlines()
+    assert lines[0].split()[:6] == ["id", "name", "value", "unit", "target", "result"]
+    for figure_id in EXPECTED_IDS:
+        assert any(line.startswith(figure_id + " ") for line in lines), figure_id
+
+
+# -- options, in process ---------------------------------------------------------------
+
+
+def test_only_runs_the_chosen_groups(
+    benchmarks: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "p3.json"
+    assert benchmarks.main(["--smoke", "--only", "p3", "--json", str(path)]) == 0
+    ids = [f["id"] for f in _figures(json.loads(path.read_text()))]
+    assert ids == [i for i in EXPECTED_IDS if i.startswith("P3.")]
+    assert "P3.uvicorn.p90" in capsys.readouterr().out
+
+
+def test_an_unknown_group_is_a_usage_error(benchmarks: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        benchmarks.main(["--only", "P2"])
+    assert exit_info.value.code == 2
+    assert "P1, P3, P4" in capsys.readouterr().err
+
+
+def test_p4_is_skipped_with_a_hint_when_wrk_is_missing(
+    benchmarks: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(benchmarks, "WRK_EXECUTABLE", "wrk-that-is-not-installed")
+    path = tmp_path / "p4.json"
+    assert benchmarks.main(["--smoke", "--only", "P4", "--json", str(path)]) == 0
+    figures = _figures(json.loads(path.read_text()))
+    assert [f["id"] for f in figures] == [i for i in EXPECTED_IDS if i.startswith("P4.")]
+    for figure in figures:
+        assert (figure["status"], figure["value"]) == ("skip", None)
+        assert INSTALL_WRK in figure["note"]
+
+
+# -- wrk's report ----------------------------------------------------------------------
+
+
+def test_parse_wrk_reads_the_rate_and_the_counts(benchmarks: ModuleType) -> None:
+    assert benchmarks.parse_wrk(WRK_OUTPUT) == benchmarks.WrkResult(rps=10202.55, requests=21425)
+    assert benchmarks.parse_wrk(WRK_OUTPUT_WITH_ERRORS) == benchmarks.WrkResult(
+        rps=811.37, requests=812, non_2xx=7, socket_errors=6
+    )
+
+
+@pytest.mark.parametrize("output", ["", "unable to connect to 127.0.0.1:1 Connection refused\n"])
+def test_parse_wrk_rejects_a_report_without_a_rate(benchmarks: ModuleType, output: str) -> None:
+    with pytest.raises(ValueError, match="Requests/sec"):
+        benchmarks.parse_wrk(output)

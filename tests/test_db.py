@@ -1,0 +1,238 @@
+"""course_app.db: a real PostgreSQL starts, answers asyncpg, stops by its handle; bad input reads plainly.
+
+Every test gets a fresh course folder (COURSE_HOME in tmp_path) and no DATABASE_URL, and stops what it starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from course_app import db
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COURSE_HOME", str(tmp_path / "course"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path / "course"
+
+
+def _without_pgserver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db, "_pgserver", lambda: None)
+
+
+AVAILABLE = {"pgserver": db._pgserver() is not None, "binaries on PATH": db._binaries() is not None}
+NO_SERVER = "no PostgreSQL on this machine: neither the pgserver wheel nor initdb/pg_ctl binaries"
+needs_a_server = pytest.mark.skipif(not any(AVAILABLE.values()), reason=NO_SERVER)
+
+
+@pytest.fixture(params=list(AVAILABLE))
+def source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each local source in turn, the ones before it in the chain hidden so that it is the one used."""
+    name: str = request.param
+    if not AVAILABLE[name]:
+        pytest.skip(f"{name} is not available here (the other local source is tested)")
+    if name == "binaries on PATH":
+        _without_pgserver(monkeypatch)
+    return name
+
+
+@pytest.fixture
+def server() -> Iterator[db.Postgres]:
+    if not any(AVAILABLE.values()):
+        pytest.skip(NO_SERVER)
+    pg = db.start_postgres()
+    yield pg
+    pg.stop()
+
+
+async def query(url: str, sql: str = "SELECT 1") -> object:
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def assert_refused(url: str) -> None:
+    with pytest.raises(OSError):  # ConnectionRefusedError on TCP, FileNotFoundError on a removed Unix socket
+        await query(url)
+
+
+# -- real servers --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_start_query_stop(source: str, home: Path) -> None:
+    with db.start_postgres() as pg:
+        assert pg.source == source
+        assert pg.data_dir is not None and pg.data_dir.parent == home
+        assert str(await query(pg.url, "SELECT version()")).startswith("PostgreSQL ")
+        assert (pg.data_dir / "postmaster.pid").exists()
+    assert pg.stopped
+    await assert_refused(pg.url)
+    assert not (pg.data_dir / "postmaster.pid").exists(), "a clean shutdown removes the pid file"
+    pg.stop()  # a second stop is harmless
+
+
+@pytest.mark.anyio
+async def test_data_stays_in_the_course_folder_and_warm_starts_are_faster(source: str) -> None:
+    with db.start_postgres() as cold:
+        await query(cold.url, "CREATE TABLE kept AS SELECT 42 AS n")
+    with db.start_postgres() as warm:
+        assert warm.data_dir == cold.data_dir
+        assert await query(warm.url, "SELECT n FROM kept") == 42
+    assert warm.start_seconds < cold.start_seconds, "a warm start skips initdb"
+
+
+@pytest.mark.anyio
+async def test_handles_share_one_server_which_stops_with_the_last(server: db.Postgres) -> None:
+    other = db.start_postgres()
+    assert other.url == server.url
+    server.stop()
+    assert await query(other.url) == 1, "another handle still uses the server"
+    other.stop()
+    await assert_refused(other.url)
+
+
+@pytest.mark.anyio
+async def test_database_url_wins_and_is_never_stopped(server: db.Postgres, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", server.url)
+    assert db.describe_postgres_options()["source"] == "DATABASE_URL"
+    with db.start_postgres() as given:
+        assert (given.source, given.url, given.data_dir) == ("DATABASE_URL", server.url, None)
+    assert await query(server.url) == 1, "the course never stops a server it did not start"
+
+
+@needs_a_server
+@pytest.mark.anyio
+async def test_check_postgres_reports_and_leaves_nothing_running(home: Path) -> None:
+    result = await db.check_postgres()
+    assert result["ok"], result["error"]
+    assert result["source"] in AVAILABLE
+    assert str(result["version"]).startswith("PostgreSQL ")
+    assert result["seconds"] is not None and result["seconds"] >= (result["start_seconds"] or 0) > 0
+    assert not list(home.glob("pgdata*/postmaster.pid")), "the doctor's server is stopped again"
+
+
+@pytest.mark.anyio
+async def test_check_postgres_keeps_a_server_that_was_running(server: db.Postgres) -> None:
+    assert (await db.check_postgres())["ok"]
+    assert await query(server.url) == 1
+
+
+# -- choosing a source, without starting anything ------------------------------------------------------------
+
+
+@needs_a_server
+def test_describe_names_the_source_and_starts_nothing(home: Path) -> None:
+    plan = db.describe_postgres_options()
+    assert plan["ok"] and plan["error"] is None
+    expected = "pgserver" if AVAILABLE["pgserver"] else "binaries on PATH"
+    assert plan["source"] == expected
+    assert plan["data_dir"] is not None and Path(plan["data_dir"]).parent == home
+    assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mysql://x", "must be a PostgreSQL URL"),
+        ("localhost:5432/db", "does not start with postgresql://"),
+        ("postgresql+asyncpg://u:s3cret@h/db", "drop the '+asyncpg'"),
+        ("postgresql://u:s3cret@h:port/db", "port that is not a number"),
+    ],
+)
+@pytest.mark.anyio
+async def test_a_bad_database_url_is_explained_without_its_password(
+    url: str, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ValueError, match="DATABASE_URL") as info:
+        db.start_postgres()
+    assert words in str(info.value)
+    assert "s3cret" not in str(info.value)
+    plan = db.describe_postgres_options()
+    assert (plan["ok"], plan["error"]) == (False, str(info.value))
+    check = await db.check_postgres()
+    assert (check["ok"], check["error"]) == (False, str(info.value))
+
+
+def test_an_empty_database_url_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "  ")
+    assert db._database_url() is None
+
+
+def test_redact_hides_only_the_password() -> None:
+    assert db.redact("postgresql://me:pw@h:5/d?x=1") == "postgresql://me:***@h:5/d?x=1"
+    assert db.redact("postgresql://postgres:@/postgres?host=/s") == "postgresql://postgres:@/postgres?host=/s"
+
+
+@pytest.mark.anyio
+async def test_nothing_available_names_the_three_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_pgserver(monkeypatch)
+    monkeypatch.setattr(db, "_binaries", lambda: None)
+    with pytest.raises(db.PostgresError) as info:
+        db.start_postgres()
+    message = str(info.value)
+    for way in ("pip install pgserver", "CPython 3.10-3.12", "conda install -c conda-forge postgresql",
+                "apt-get install postgresql", "DATABASE_URL=postgresql://"):  # fmt: skip
+        assert way in message
+    assert db.describe_postgres_options() == {
+        "ok": False, "source": None, "detail": "", "data_dir": None, "error": message,
+    }  # fmt: skip
+    check = await db.check_postgres()
+    assert (check["ok"], check["error"]) == (False, message)
+
+
+def test_an_unusable_course_folder_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("COURSE_HOME", str(blocker / "course"))
+    monkeypatch.setattr(db, "_choose", lambda: ("pgserver", ""))
+    with pytest.raises(db.PostgresError, match="cannot create the course data folder .* Set COURSE_HOME"):
+        db.start_postgres()
+
+
+def test_course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert db.course_home() == tmp_path / "course"
+    monkeypatch.delenv("COURSE_HOME")
+    checkout = Path(db.__file__).resolve().parent.parent
+    assert db.course_home() == checkout / ".course"
+    monkeypatch.setattr(db, "_checkout", lambda: None)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert db.course_home() == tmp_path / ".course_app"
+
+
+# -- servers whose starter died ------------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(child.stdout)
+
+
+def test_a_server_whose_owner_died_is_adopted(tmp_path: Path) -> None:
+    owner = tmp_path / db._OWNER_FILE
+    owner.write_text(str(os.getppid()))
+    assert not db._claim(tmp_path, started=False), "a live owner keeps its server"
+    owner.write_text(str(_dead_pid()))
+    assert db._claim(tmp_path, started=False)
+    assert owner.read_text() == str(os.getpid())
+
+
+@pytest.mark.skipif(not AVAILABLE["pgserver"], reason="needs the pgserver wheel")
+def test_pgserver_forgets_processes_that_died(tmp_path: Path) -> None:
+    pgserver = db._pgserver()
+    assert pgserver is not None
+    pids = tmp_path / ".handle_pids.json"
+    pids.write_text(f"[{_dead_pid()}, {os.getpid()}]")
+    db._forget_dead_handles(pgserver, tmp_path)
+    assert pids.read_text() == f"[{os.getpid()}]"
