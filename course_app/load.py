@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import httptools
@@ -251,7 +251,8 @@ class _Conn(asyncio.Protocol):
     async def request(self, raw: bytes, timeout: float) -> tuple[int, bytes | None]:
         assert self.transport is not None
         loop = asyncio.get_running_loop()
-        self.waiter = waiter = loop.create_future()
+        waiter: asyncio.Future[tuple[int, bytes | None]] = loop.create_future()
+        self.waiter = waiter
         # A timer on the future, not asyncio.wait_for: wait_for costs a Task per request.
         timer = loop.call_later(timeout, self._fail, asyncio.TimeoutError())
         self.transport.write(raw)
@@ -264,6 +265,13 @@ class _Conn(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
         self.closed = True
+
+
+class _Engine(Protocol):
+    def __init__(self, target: _Target, keep_body: bool) -> None: ...
+    async def open(self, slots: int, warm: bool) -> None: ...
+    async def send(self, slot: int, timeout: float) -> tuple[int, bytes | None]: ...
+    async def close(self) -> None: ...
 
 
 class _RawEngine:
@@ -289,6 +297,7 @@ class _RawEngine:
         conn = self.conns[slot]
         if conn is None or conn.closed:
             conn = self.conns[slot] = await asyncio.wait_for(self._connect(), timeout)
+        assert conn is not None
         try:
             return await conn.request(self.target.raw_request, timeout)
         except BaseException:
@@ -351,7 +360,7 @@ class _AiohttpEngine:
         await self.session.close()
 
 
-_ENGINE_CLASSES = {"raw": _RawEngine, "httpx": _HttpxEngine, "aiohttp": _AiohttpEngine}
+_ENGINE_CLASSES: dict[str, type[_Engine]] = {"raw": _RawEngine, "httpx": _HttpxEngine, "aiohttp": _AiohttpEngine}
 
 
 # -- the run -------------------------------------------------------------------------
@@ -407,7 +416,7 @@ async def load(
     t_setup = time.perf_counter()
     await eng.open(slots, warm)
     if warm and engine != "raw":
-        await _drive(eng, min(n, slots), slots, timeout, max_seconds, None)
+        await _drive(eng, min(n, slots), slots, timeout, max_seconds, False)
     setup = time.perf_counter() - t_setup
     try:
         records, t0, wall = await _drive(eng, n, slots, timeout, max_seconds, progress)
@@ -428,7 +437,7 @@ async def load(
 
 
 async def _drive(
-    eng: Any, n: int, slots: int, timeout: float, max_seconds: float, progress: bool | None
+    eng: _Engine, n: int, slots: int, timeout: float, max_seconds: float, progress: bool | None
 ) -> tuple[list[RequestRecord], float, float]:
     records: list[RequestRecord | None] = [None] * n
     next_index = 0
