@@ -1,6 +1,7 @@
 """The app :func:`course_app.load.calibrate` measures against: the ideal is known exactly."""
 
 import asyncio
+from typing import Any
 
 from fastapi import FastAPI, Query
 
@@ -20,13 +21,16 @@ async def noop() -> dict[str, bool]:
     return {"ok": True}
 
 
-async def asgi_app(scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """The same two routes in plain ASGI: no framework, so a calibration against it
     measures the harness alone (the load client plus uvicorn)."""
     if scope["type"] == "lifespan":
         while (await receive())["type"] != "lifespan.shutdown":
             await send({"type": "lifespan.startup.complete"})
         await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["type"] != "http":  # a websocket: refuse it
+        await send({"type": "websocket.close", "code": 1003})
         return
     if scope["path"] == "/sleep":
         t = 0.2
@@ -45,7 +49,7 @@ async def asgi_app(scope: dict, receive, send) -> None:  # type: ignore[no-untyp
         await _reply(send, 404, b'{"detail":"Not Found"}')
 
 
-async def _reply(send, status: int, body: bytes) -> None:  # type: ignore[no-untyped-def]
+async def _reply(send: Any, status: int, body: bytes) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -452,13 +452,15 @@ async def _drive(
             i = next_index
             next_index += 1
             start = clock()
+            remaining = deadline - start
             status: int | None = None
             error: str | None = None
             content: bytes | None = None
             try:
-                status, content = await eng.send(slot, min(timeout, deadline - start))
+                status, content = await eng.send(slot, min(timeout, remaining))
             except asyncio.TimeoutError:
-                error = "timeout"
+                # past the run's deadline it was max_seconds that ran out, not the server
+                error = "timeout" if timeout <= remaining else f"cut off: run exceeded max_seconds={max_seconds:g}"
             except Exception as exc:  # OSError, or an engine's own error types (httpx, aiohttp)
                 error = f"{type(exc).__name__}: {exc}"
             records[i] = RequestRecord(i, start - t0, clock() - t0, status, error, content)

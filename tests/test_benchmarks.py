@@ -105,7 +105,8 @@ def _positive_finite(value: object) -> bool:
 
 
 def _meets(value: float, target: dict[str, Any]) -> bool:
-    return value <= target["value"] if target["op"] == "<=" else value >= target["value"]
+    limit = float(target["value"])
+    return value <= limit if target["op"] == "<=" else value >= limit
 
 
 # -- the smoke pass, as a subprocess ---------------------------------------------------
@@ -208,6 +209,20 @@ def test_p4_is_skipped_with_a_hint_when_wrk_is_missing(
     for figure in figures:
         assert (figure["status"], figure["value"]) == ("skip", None)
         assert INSTALL_WRK in figure["note"]
+
+
+def test_a_crash_is_reported_and_makes_the_exit_status_non_zero(
+    benchmarks: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def crash(plan: object) -> list[object]:
+        raise OSError("no free port")
+
+    monkeypatch.setitem(benchmarks.GROUPS, "P3", ("a group that crashes", crash))
+    path = tmp_path / "crash.json"
+    assert benchmarks.main(["--smoke", "--only", "P3", "--json", str(path)]) == 1
+    [figure] = _figures(json.loads(path.read_text()))
+    assert (figure["id"], figure["status"], figure["value"]) == ("P3", "error", None)
+    assert "OSError: no free port" in figure["note"]
 
 
 # -- wrk's report ----------------------------------------------------------------------
