@@ -548,11 +548,59 @@ def _throughput_round(srv: LiveServer, wrk: str, concurrency: int, plan: Plan) -
 
 # -- the run ---------------------------------------------------------------------------
 
+# -- L learners' time ---------------------------------------------------------------
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+L_TOTAL_TARGET = Target("<=", 60.0)  # each notebook executes in under a minute
+L_CELL_TARGET = Target("<=", 20.0)  # no cell runs longer than 20 s
+
+
+def learner_time(plan: Plan) -> list[Figure]:
+    """L: each notebook's execution time and its slowest cell, kernel start excluded."""
+    figures: list[Figure] = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        rows = [
+            Row(f"L.{path.stem}.total", f"{path.name}, whole notebook", "s", L_TOTAL_TARGET),
+            Row(f"L.{path.stem}.slowest-cell", f"{path.name}, slowest cell", "s", L_CELL_TARGET),
+        ]
+        figures += _measure(rows, functools.partial(_notebook_times, path))
+    return figures
+
+
+def _notebook_times(path: Path) -> list[Measured]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    cells: list[tuple[float, int]] = []
+    with client.setup_kernel():
+        start = time.perf_counter()
+        for index, cell in enumerate(nb.cells):
+            t = time.perf_counter()
+            client.execute_cell(cell, index)
+            if cell.cell_type == "code":
+                cells.append((time.perf_counter() - t, index))
+        total = time.perf_counter() - start
+    slowest, where = max(cells)
+    first_line = nb.cells[where].source.strip().splitlines()[0][:60]
+    return [
+        (
+            total,
+            {"code_cells": len(cells), "seconds_per_cell": [round(c, 3) for c, _ in cells]},
+            f"{len(cells)} code cells",
+        ),
+        (slowest, {"cell": where, "first_line": first_line}, f"cell {where}: {first_line}"),
+    ]
+
+
 GROUPS: dict[str, tuple[str, Callable[[Plan], list[Figure]]]] = {
     "P1": ("fidelity", fidelity),
     "P3": ("server start plus stop", start_stop),
     "P4": ("load-client throughput against wrk", throughput),
+    "L": ("learners' time: every notebook, executed", learner_time),
 }
+SMOKE_GROUPS = ("P1", "P3", "P4")  # the tests already execute every notebook
 
 
 def run(plan: Plan, groups: Sequence[str] = tuple(GROUPS)) -> tuple[list[Figure], dict[str, float]]:
@@ -650,7 +698,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "Missing a target is reported, not an error: the exit status is non-zero only when a measurement crashed.",
     )
     parser.add_argument("--smoke", action="store_true", help="a tiny, fast pass (CI): fewer repeats, smaller runs")
-    parser.add_argument("--only", type=_groups, default=tuple(GROUPS), metavar="P1,P3", help="figure groups to run")
+    parser.add_argument(
+        "--only", type=_groups, default=None, metavar="P1,P3", help="figure groups to run (default: all; smoke: no L)"
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH", help=f"default: {DEFAULT_JSON}")
     return parser.parse_args(argv)
 
@@ -659,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     plan = SMOKE if args.smoke else FULL
     env = environment()  # before the run: the load average then is the other tenants', not ours
-    figures, elapsed = run(plan, args.only)
+    figures, elapsed = run(plan, args.only or (SMOKE_GROUPS if args.smoke else tuple(GROUPS)))
     path: Path = args.json
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_jsonable(report(plan, env, figures, elapsed)), indent=2, allow_nan=False) + "\n")
