@@ -14,7 +14,6 @@ import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
 
 __all__ = ["Check", "Report", "doctor"]
 
@@ -116,7 +115,7 @@ async def _database() -> Check:
         from .db import check_postgres
     except ImportError as exc:  # pragma: no cover - db.py ships with the package
         return Check("PostgreSQL", False, f"course_app.db is unavailable: {exc}", essential=False)
-    result: dict[str, Any] = await check_postgres()
+    result = await check_postgres()
     if result.get("ok"):
         return Check(
             "PostgreSQL",

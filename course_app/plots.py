@@ -41,7 +41,8 @@ STYLE: dict[str, Any] = {
 }
 # Colour-blind-safe (Okabe-Ito), in the order the course uses them.
 COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-IDEAL = dict(color="#555555", linestyle="--", linewidth=2)
+IDEAL_COLOR = "#555555"
+IDEAL: dict[str, Any] = dict(color=IDEAL_COLOR, linestyle="--", linewidth=2)
 ERROR_COLOR = "#D55E00"
 
 
@@ -50,7 +51,7 @@ def style() -> Iterator[None]:
     """The course style, for the duration of a ``with`` block."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(STYLE):
+    with plt.rc_context(STYLE):  # type: ignore[arg-type]
         yield
 
 
@@ -231,15 +232,19 @@ def compare(
         for bar, value in zip(bars, values, strict=True):
             text = f"{value:.0f}" if metric == "rps" else f"{value:.3g} s"
             ax.annotate(text, (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom", fontsize=12)
+        first = True  # one legend entry for all the ideal marks
         for i, k in enumerate(labels):
             if k in ideals and not math.isnan(ideals[k]):
                 ax.hlines(
                     ideals[k],
                     i - 0.4,
                     i + 0.4,
-                    **IDEAL,
-                    label="ideal" if i == labels.index(next(x for x in labels if x in ideals)) else None,
+                    color=IDEAL_COLOR,
+                    linestyles="--",
+                    linewidth=2,
+                    label="ideal" if first else "_",
                 )
+                first = False
         ax.set_ylabel(ylabel)
         ax.set_title(title or ylabel)
         if ideals:
