@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import math
 import statistics
 import time
@@ -381,6 +382,7 @@ async def load(
     warm: bool = True,
     keep_bodies: bool = False,
     progress: bool | None = None,
+    pause_gc: bool = True,
     label: str = "",
 ) -> LoadResult:
     """Send ``n`` requests, at most ``concurrency`` at a time (default: all at once).
@@ -392,8 +394,14 @@ async def load(
 
     ``warm=True`` opens the connections before the clock starts (raw engine) or
     sends one warm-up round (httpx, aiohttp), so the figures time the handlers,
-    not TCP handshakes. A progress bar appears when a run lasts over a second
+    not TCP handshakes. A progress bar appears when a run lasts over two seconds
     (``progress=True`` forces it, ``False`` hides it).
+
+    ``pause_gc=True`` turns Python's cyclic garbage collector off while the clock
+    runs, as ``timeit`` does. The servers share this process, and in a notebook
+    kernel (a large heap: IPython, matplotlib, past results) one full collection
+    pauses every thread for 50-100 ms: a pause of the kernel, not of the server
+    being measured. A deployed server's process has a small heap and no kernel.
     """
     base = target if isinstance(target, str) else target.url
     if not isinstance(n, int) or n < 1:
@@ -418,9 +426,14 @@ async def load(
     if warm and engine != "raw":
         await _drive(eng, min(n, slots), slots, timeout, max_seconds, False)
     setup = time.perf_counter() - t_setup
+    collecting = gc.isenabled()
+    if pause_gc:
+        gc.disable()
     try:
         records, t0, wall = await _drive(eng, n, slots, timeout, max_seconds, progress)
     finally:
+        if collecting:
+            gc.enable()
         await eng.close()
     return LoadResult(
         engine=engine,
@@ -485,14 +498,14 @@ async def _drive(
 
 
 async def _report_progress(n: int, completed: Callable[[], int], progress: bool | None) -> None:
-    """A progress bar for runs that last over a second (or always, with ``progress=True``).
+    """A progress bar for runs that last over two seconds (or always, with ``progress=True``).
 
     It lives in its own task and polls the count, so a short run creates no bar at
     all and a long one pays nothing per request.
     """
     if progress is False:
         return
-    await asyncio.sleep(0 if progress else 1.0)
+    await asyncio.sleep(0 if progress else 2.0)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=n, initial=completed(), unit="req", leave=False)

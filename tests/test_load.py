@@ -164,3 +164,20 @@ def test_ideals() -> None:
     assert ideal_threadpool(41, 0.2) == pytest.approx(0.4)
     assert ideal_threadpool(100, 0.2, workers=100) == pytest.approx(0.2)
     assert ideal_serial(10, 0.2) == pytest.approx(2.0)
+
+
+async def test_the_collector_is_paused_only_while_the_clock_runs(srv: LiveServer) -> None:
+    import gc
+
+    states: list[bool] = []
+
+    async def watch() -> None:
+        for _ in range(20):
+            states.append(gc.isenabled())
+            await asyncio.sleep(0.01)
+
+    assert gc.isenabled()
+    await asyncio.gather(load(srv, "/sleep?t=0.1", n=5), watch())
+    assert False in states and gc.isenabled()
+    await asyncio.gather(load(srv, "/sleep?t=0.1", n=5, pause_gc=False), watch())
+    assert all(states[20:])
