@@ -10,9 +10,23 @@ wrong in plain words.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-__all__ = ["ExerciseFailed", "passed", "require"]
+from ..load import LoadResult
+from ..server import LiveServer, ServerStartError
+
+__all__ = [
+    "ExerciseFailed",
+    "all_ok",
+    "describe_error",
+    "ensure_callable",
+    "json_body",
+    "no_server_errors",
+    "passed",
+    "require",
+    "start_app",
+]
 
 
 class ExerciseFailed(AssertionError):
@@ -42,3 +56,32 @@ def describe_error(exc: BaseException) -> str:
 
 def ensure_callable(obj: Any, what: str) -> None:
     require(callable(obj), f"{what} should be a function or an app, but it is {type(obj).__name__}")
+
+
+def start_app(app: Any, name: str) -> LiveServer:
+    ensure_callable(app, "your app")
+    try:
+        # log_level="critical": the check explains failures in words; tracebacks would bury them
+        return LiveServer(app, name=name, start_timeout=30, log_level="critical").start()
+    except ServerStartError as exc:
+        cause = exc.__cause__
+        reason = describe_error(cause) if cause is not None else str(exc)
+        raise ExerciseFailed(f"your app did not start: {reason}") from None
+
+
+def no_server_errors(srv: LiveServer, what: str) -> None:
+    if srv.errors:
+        raise ExerciseFailed(f"{what} failed: {describe_error(srv.errors[-1])}")
+
+
+def all_ok(result: LoadResult, what: str) -> None:
+    statuses = dict(result.statuses)
+    require(statuses == {200: result.n}, f"{what} should answer 200 every time; it answered {statuses}")
+
+
+def json_body(result: LoadResult, what: str) -> Any:
+    body = result.records[0].body or b""
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ExerciseFailed(f"{what} should return JSON, but it returned {body[:80]!r}") from None

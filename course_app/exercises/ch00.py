@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
 from ..load import load
-from ..server import LiveServer, ServerStartError
-from . import ExerciseFailed, describe_error, ensure_callable, passed, require
+from . import all_ok, json_body, no_server_errors, passed, require, start_app
 
 N = 20
 WAIT_MS = 200
@@ -18,27 +16,17 @@ WAIT_MS = 200
 async def check_wait(app: Any) -> None:
     """Exercise 0.1: ``GET /wait/{ms}`` waits ``ms`` milliseconds without blocking the loop."""
     __tracebackhide__ = True
-    ensure_callable(app, "my_app")
-    try:
-        srv = LiveServer(app, name="exercise 0.1").start()
-    except ServerStartError as exc:
-        raise ExerciseFailed(f"your app did not start: {exc}") from None
+    what = f"GET /wait/{WAIT_MS}"
+    seconds = WAIT_MS / 1000
+    srv = start_app(app, "exercise 0.1")
     try:
         result = await load(srv, f"/wait/{WAIT_MS}", n=N, timeout=10, keep_bodies=True, progress=False)
-        if srv.errors:
-            raise ExerciseFailed(f"GET /wait/{WAIT_MS} failed: {describe_error(srv.errors[-1])}")
-        statuses = dict(result.statuses)
-        require(statuses == {200: N}, f"GET /wait/{WAIT_MS} should answer 200 every time; it answered {statuses}")
-        body = result.records[0].body or b""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise ExerciseFailed(f"the response should be JSON, but it was {body[:80]!r}") from None
+        no_server_errors(srv, what)
+        all_ok(result, what)
+        data = json_body(result, what)
         require(
-            data == {"waited_ms": WAIT_MS},
-            f'GET /wait/{WAIT_MS} should return {{"waited_ms": {WAIT_MS}}}, but it returned {data}',
+            data == {"waited_ms": WAIT_MS}, f'{what} should return {{"waited_ms": {WAIT_MS}}}, but it returned {data}'
         )
-        seconds = WAIT_MS / 1000
         require(
             result.percentile(0) >= seconds * 0.9,
             f"a request came back after {result.percentile(0):.3f} s: the handler should wait {seconds} s first",

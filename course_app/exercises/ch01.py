@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 from ..chapters import ch01_async_vs_sync as ch01
 from ..load import LoadResult, load
 from ..probes import Probe, probe
-from ..server import LiveServer, ServerStartError
-from . import ExerciseFailed, describe_error, ensure_callable, passed, require
+from . import ExerciseFailed, all_ok, json_body, no_server_errors, passed, require, start_app
 
 T = ch01.T
 R = TypeVar("R")
@@ -29,57 +28,28 @@ async def _measure(measure: Callable[[], Awaitable[R]], score: Callable[[R], flo
     return second if score(second) < score(first) else first
 
 
-def _start(app: Any, name: str) -> LiveServer:
-    ensure_callable(app, "your app")
-    try:
-        # log_level="critical": the check explains failures in words; tracebacks would bury them
-        return LiveServer(app, name=name, start_timeout=30, log_level="critical").start()
-    except ServerStartError as exc:
-        cause = exc.__cause__
-        reason = describe_error(cause) if cause is not None else str(exc)
-        raise ExerciseFailed(f"your app did not start: {reason}") from None
-
-
-def _no_errors(srv: LiveServer, what: str) -> None:
-    if srv.errors:
-        raise ExerciseFailed(f"{what} failed: {describe_error(srv.errors[-1])}")
-
-
-def _all_ok(result: LoadResult, what: str) -> None:
-    statuses = dict(result.statuses)
-    require(statuses == {200: result.n}, f"{what} should answer 200 every time; it answered {statuses}")
-
-
 def _pings_ok(pings: LoadResult) -> None:
     require(
         404 not in pings.statuses,
         "your app has no GET /ping, which the check uses to see whether the loop is free: "
         "keep the line `...include_router(ch01.ping_router)`",
     )
-    _all_ok(pings, "GET /ping")
-
-
-def _json(result: LoadResult, what: str) -> Any:
-    body = result.records[0].body or b""
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise ExerciseFailed(f"{what} should return JSON, but it returned {body[:80]!r}") from None
+    all_ok(pings, "GET /ping")
 
 
 async def check_non_blocking(app: Any) -> None:
     """Exercise 1.1: ``GET /lookup/{key}`` calls the blocking ``legacy_lookup`` without blocking the loop."""
     __tracebackhide__ = True
     n = 10
-    srv = _start(app, "exercise 1.1")
+    srv = start_app(app, "exercise 1.1")
     try:
         busy, pings = await _measure(
             lambda: ch01.ping_while_busy(srv, "/lookup/abc", n),
             lambda bp: max(bp[1].percentile(50) / (T / 2), bp[0].wall / (n * T / 3)),
         )
-        _no_errors(srv, "GET /lookup/abc")
-        _all_ok(busy, "GET /lookup/abc")
-        data = _json(busy, "GET /lookup/abc")
+        no_server_errors(srv, "GET /lookup/abc")
+        all_ok(busy, "GET /lookup/abc")
+        data = json_body(busy, "GET /lookup/abc")
         require(
             data == {"key": "abc", "value": "ABC"},
             f'GET /lookup/abc should return what legacy_lookup("abc") returns, {{"key": "abc", "value": "ABC"}}, '
@@ -109,7 +79,7 @@ async def check_thread_limit(app: Any) -> None:
     """Exercise 1.2: 80 concurrent ``def`` requests finish in one wave: the limit is raised in the lifespan."""
     __tracebackhide__ = True
     n = 80
-    srv = _start(app, "exercise 1.2")
+    srv = start_app(app, "exercise 1.2")
     try:
         server_tokens = srv.run(ch01.thread_limit())
         kernel_tokens = await ch01.thread_limit()
@@ -133,8 +103,8 @@ async def check_thread_limit(app: Any) -> None:
             return result, p
 
         result, p = await _measure(measure, lambda rp: rp[0].wall / (1.75 * T))
-        _no_errors(srv, "GET /work")
-        _all_ok(result, "GET /work")
+        no_server_errors(srv, "GET /work")
+        all_ok(result, "GET /work")
         require(
             p.max_threads_waiting == 0 and result.wall < 1.75 * T,
             f"{n} concurrent requests took {result.wall:.2f} s, about {result.wall / T:.0f} waves of {T} s, and up to "
@@ -153,14 +123,14 @@ async def check_process_pool(app: Any) -> None:
     """Exercise 1.3: ``GET /cpu`` runs ``cpu_work`` in a process pool; ``/ping`` stays fast meanwhile."""
     __tracebackhide__ = True
     n = 4
-    srv = _start(app, "exercise 1.3")
+    srv = start_app(app, "exercise 1.3")
     try:
         busy, pings = await _measure(
             lambda: ch01.ping_while_busy(srv, "/cpu", n), lambda bp: bp[1].percentile(50) / (T / 2)
         )
-        _no_errors(srv, "GET /cpu")
-        _all_ok(busy, "GET /cpu")
-        data = _json(busy, "GET /cpu")
+        no_server_errors(srv, "GET /cpu")
+        all_ok(busy, "GET /cpu")
+        data = json_body(busy, "GET /cpu")
         require(
             isinstance(data, dict) and data.get("result") == _sum_of_squares(ch01.CPU_N),
             f"GET /cpu should return what ch01.cpu_work(ch01.CPU_N) returns; it returned {str(data)[:120]}",
