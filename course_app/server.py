@@ -26,6 +26,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import logging
+import logging.config
 import socket
 import sys
 import threading
@@ -35,6 +36,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import uvicorn
+import uvicorn.config
 from uvicorn.importer import ImportFromStringError, import_from_string
 
 __all__ = ["LiveServer", "ServerStartError", "serve", "running_servers", "stop_all"]
@@ -46,6 +48,48 @@ log = logging.getLogger("course_app.server")
 
 _registry_lock = threading.Lock()
 _registry: list[LiveServer] = []
+
+
+_LEVELS = {
+    "CRITICAL": logging.CRITICAL,
+    "ERROR": logging.ERROR,
+    "WARNING": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+}
+
+
+class _PerServerLevel(logging.Filter):
+    """Each LiveServer's ``log_level`` applies to what its own thread logs, and only that.
+
+    uvicorn sets its loggers' levels process-wide from every ``Config``, so the last
+    server started would decide for all. Here uvicorn's logging is configured once,
+    and this filter on its loggers lets a record through when it meets the level of
+    the server whose thread logged it (other threads: INFO and above, uvicorn's default).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.levels.get(record.threadName or "", logging.INFO)
+
+
+_log_filter = _PerServerLevel()
+_logging_ready = False
+
+
+def _setup_logging() -> None:
+    global _logging_ready
+    if _logging_ready:
+        return
+    logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # uvicorn's own format, as `uvicorn app:app` has it
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)  # the filter decides
+        logger.addFilter(_log_filter)
+    _logging_ready = True
 
 
 class ServerStartError(RuntimeError):
@@ -132,6 +176,8 @@ class LiveServer:
             raise ValueError("start_timeout and stop_timeout must be positive numbers of seconds")
         if "host" in uvicorn_options:
             raise ValueError("LiveServer always binds 127.0.0.1; 'host' cannot be changed")
+        if not isinstance(log_level, str) or log_level.upper() not in _LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(_LEVELS).lower()}, not {log_level!r}")
         self.app = app
         self.host = "127.0.0.1"
         self.requested_port = port
@@ -181,13 +227,14 @@ class LiveServer:
         if self._thread is not None:
             raise RuntimeError("a LiveServer cannot be restarted once stopped; create a new one")
         app = self._load_app()
+        _setup_logging()
         _replace_existing(self)
         sock = self._bind()
         self.port = sock.getsockname()[1]
         self._listener = sock.dup()
         config = uvicorn.Config(
             self._wrap(app),
-            log_level=self.log_level,
+            log_config=None,  # uvicorn's logging is set up once, per server by thread: see _log_filter
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=self.stop_timeout / 2,  # type: ignore[arg-type]
@@ -195,8 +242,9 @@ class LiveServer:
         )
         self._server = server = _Server(config)
         self._thread = threading.Thread(
-            target=self._run, args=(server, sock), name=f"LiveServer[{self.name}]", daemon=True
+            target=self._run, args=(server, sock), name=f"LiveServer[{self.name}:{self.port}]", daemon=True
         )
+        _log_filter.levels[self._thread.name] = _LEVELS[self.log_level.upper()]
         with _registry_lock:
             _registry.append(self)
         self._thread.start()
@@ -327,6 +375,7 @@ class LiveServer:
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             sock.close()
+            _log_filter.levels.pop(threading.current_thread().name, None)
             # Only now, with the port released, may start() or stop() return.
             if failure is not None:
                 self._done.set_exception(failure)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 import subprocess
@@ -272,3 +273,34 @@ def test_servers_left_running_are_stopped_at_interpreter_exit(tmp_path: object) 
     with open(marker) as f:
         assert f.read() == "clean", "the app's shutdown ran: the server was stopped, not killed"
     assert port_is_free(int(out.stdout.strip()))
+
+
+def test_each_servers_log_level_applies_to_its_own_thread() -> None:
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    quiet = serve(make_app("quiet"), log_level="critical")
+    loud = serve(make_app("loud"), log_level="error")  # started last: it must not change quiet's level
+    collect = Collect()
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(collect)
+    try:
+        httpx.get(quiet.url + "/boom")
+        httpx.get(loud.url + "/boom")
+        threads = {r.threadName for r in collect.records if r.levelno >= logging.ERROR}
+        assert threads == {f"LiveServer[{loud.name}:{loud.port}]"}
+        assert len(quiet.errors) == 1 and len(loud.errors) == 1  # both kept the exception
+    finally:
+        logger.removeHandler(collect)
+        quiet.stop()
+        loud.stop()
+
+
+def test_a_bad_log_level_is_refused() -> None:
+    with pytest.raises(ValueError, match="log_level must be one of"):
+        LiveServer(make_app(), log_level="loud")
