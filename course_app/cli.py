@@ -10,15 +10,15 @@ import sys
 import time
 from pathlib import Path
 
+from .paths import checkout
+
 __all__ = ["main"]
 
 
 def project_root() -> Path:
-    """The checkout this package runs from (where pyproject.toml and notebooks/ are)."""
-    here = Path(__file__).resolve().parent.parent
-    if (here / "pyproject.toml").exists() and (here / "notebooks").is_dir():
-        return here
-    return Path.cwd()
+    """The checkout this package runs from (where notebooks/ is), else the current folder."""
+    root = checkout()
+    return root if root is not None and (root / "notebooks").is_dir() else Path.cwd()
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -48,6 +48,8 @@ from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
+from .paths import course_home
+
 if TYPE_CHECKING:
     import pwd
 
@@ -86,24 +88,6 @@ class PostgresError(RuntimeError):
 
 
 # -- where things are ------------------------------------------------------------------------------------------
-
-
-def _checkout() -> Path | None:
-    """The source checkout this package runs from (pyproject.toml beside course_app/), else None."""
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() else None
-
-
-def course_home() -> Path:
-    """The folder for the course's data: ``COURSE_HOME``, else ``<checkout>/.course``, else ``~/.course_app``.
-
-    Per project rather than a shared system place, so that 30 learners on one host never share a database,
-    and a checkout keeps its data beside it (``.gitignore`` lists ``/.course/``).
-    """
-    if os.environ.get("COURSE_HOME", "").strip():
-        return Path(os.environ["COURSE_HOME"].strip()).expanduser().resolve()
-    checkout = _checkout()
-    return checkout / ".course" if checkout is not None else Path.home() / ".course_app"
 
 
 def _database_url() -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from course_app import db
+from course_app import db, paths
 
 
 @pytest.fixture(autouse=True)
@@ -206,7 +206,7 @@ def test_course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COURSE_HOME")
     checkout = Path(db.__file__).resolve().parent.parent
     assert db.course_home() == checkout / ".course"
-    monkeypatch.setattr(db, "_checkout", lambda: None)
+    monkeypatch.setattr(paths, "checkout", lambda: None)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert db.course_home() == tmp_path / ".course_app"
 
