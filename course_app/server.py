@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import uvicorn
@@ -268,6 +268,7 @@ class LiveServer:
         thread, server, loop = self._thread, self._server, self._loop
         self._forget()
         if thread is None or server is None or not thread.is_alive():
+            self._close_listener()
             return
         server.should_exit = True
         if loop is not None:
@@ -454,14 +455,3 @@ def stop_all() -> None:
         servers = list(_registry)
     for server in servers:
         server.stop()
-
-
-@contextlib.contextmanager
-def _quiet_uvicorn() -> Iterator[None]:  # pragma: no cover - debugging helper
-    logger = logging.getLogger("uvicorn.error")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
