@@ -45,7 +45,7 @@ import uvicorn
 
 from course_app.calibration_app import app as fastapi_app
 from course_app.calibration_app import asgi_app as harness_app
-from course_app.load import Engine, LoadResult, ideal_async, load
+from course_app.load import Engine, LoadResult, ideal_async, load, nearest_rank
 from course_app.server import LiveServer
 
 __all__ = [
@@ -236,12 +236,6 @@ def _samples(sample: Callable[[], T], *, warmups: int, count: int, budget_s: flo
     return values
 
 
-def _percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile, as :meth:`course_app.LoadResult.percentile` computes it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def _rounded(values: Sequence[float], digits: int = 4) -> list[float]:
     return [round(v, digits) for v in values]
 
@@ -393,7 +387,7 @@ def _start_stop(cycle: Callable[[], None], plan: Plan) -> list[Measured]:
     note = f"{len(times)} cycles: {_spread(times, 1)} ms"
     return [
         (statistics.median(times), {**details, "statistic": "median", "samples_ms": _rounded(times, 2)}, note),
-        (_percentile(times, 90), {**details, "statistic": "p90", "samples_ms": _rounded(times, 2)}, note),
+        (nearest_rank(sorted(times), 90), {**details, "statistic": "p90", "samples_ms": _rounded(times, 2)}, note),
     ]
 
 
@@ -569,28 +563,20 @@ def learner_time(plan: Plan) -> list[Figure]:
 
 def _notebook_times(path: Path) -> list[Measured]:
     import nbformat
-    from nbclient import NotebookClient
+
+    from course_app.execute import execute
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    cells: list[tuple[float, int]] = []
-    with client.setup_kernel():
-        start = time.perf_counter()
-        for index, cell in enumerate(nb.cells):
-            t = time.perf_counter()
-            client.execute_cell(cell, index)
-            if cell.cell_type == "code":
-                cells.append((time.perf_counter() - t, index))
-        total = time.perf_counter() - start
-    slowest, where = max(cells)
+    seconds = execute(nb, path.parent)
+    where = max(seconds, key=seconds.__getitem__)
     first_line = nb.cells[where].source.strip().splitlines()[0][:60]
     return [
         (
-            total,
-            {"code_cells": len(cells), "seconds_per_cell": [round(c, 3) for c, _ in cells]},
-            f"{len(cells)} code cells",
+            sum(seconds.values()),
+            {"code_cells": len(seconds), "seconds_per_cell": [round(s, 3) for s in seconds.values()]},
+            f"{len(seconds)} code cells",
         ),
-        (slowest, {"cell": where, "first_line": first_line}, f"cell {where}: {first_line}"),
+        (seconds[where], {"cell": where, "first_line": first_line}, f"cell {where}: {first_line}"),
     ]
 
 

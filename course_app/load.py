@@ -79,6 +79,15 @@ def ideal_serial(n: int, t: float) -> float:
     return n * t
 
 
+def nearest_rank(ordered: list[float], p: float) -> float:
+    """The nearest-rank percentile ``p`` (0–100) of values sorted in ascending order; NaN if empty."""
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be between 0 and 100, not {p}")
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
 # -- results -------------------------------------------------------------------------
 
 
@@ -140,13 +149,7 @@ class LoadResult:
 
     def percentile(self, p: float) -> float:
         """Latency at percentile ``p`` (0–100), nearest-rank."""
-        lat = self.latencies
-        if not lat:
-            return math.nan
-        if not 0 <= p <= 100:
-            raise ValueError(f"percentile must be between 0 and 100, not {p}")
-        k = max(0, math.ceil(p / 100 * len(lat)) - 1)
-        return lat[k]
+        return nearest_rank(self.latencies, p)
 
     @property
     def throughput(self) -> float:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from course_app.editions import has_solution, learner_edition
+from course_app.execute import execute
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.slow
@@ -24,31 +24,17 @@ def test_there_are_notebooks() -> None:
     assert len(NOTEBOOKS) >= 2
 
 
-def run(nb: nbformat.NotebookNode, path: Path, *, twice: bool = False, allow_errors: bool = False) -> None:
-    client = NotebookClient(
-        nb,
-        timeout=60,
-        kernel_name="python3",
-        allow_errors=allow_errors,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    with client.setup_kernel():
-        for _ in range(2 if twice else 1):
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_runs_twice_in_the_same_kernel(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    run(nb, path, twice=True)  # raises CellExecutionError on the first failing cell
+    execute(nb, path.parent, passes=2)  # raises CellExecutionError on the first failing cell
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_learner_edition_fails_only_in_exercise_cells(path: Path) -> None:
     source = nbformat.read(path, as_version=4)
     learner = learner_edition(source, path.name)
-    run(learner, path, allow_errors=True)
+    execute(learner, path.parent, allow_errors=True)
     kept = [c for c in source.cells if "solution" not in c.metadata.get("tags", [])]
     failed: set[int] = set()
     groups: list[list[int]] = []  # runs of consecutive exercise code cells: one exercise and its check
