@@ -10,7 +10,7 @@ never raised. Timing targets live here and nowhere in the test suite.
   for comparison with the httpx and aiohttp engines.
 * **P3 start plus stop**: ``LiveServer(app).start()`` + ``.stop()``, against
   plain ``uvicorn.Server`` run in a thread.
-* **P4 throughput**: requests/s of :func:`course_app.load` ÷ requests/s of
+* **P4 throughput**: requests/s of :func:`course_app.loadgen` ÷ requests/s of
   ``wrk`` on the same endpoint of the same in-thread server.
 
 See ``benchmarks/README.md`` for the method and how to read the figures.
@@ -45,7 +45,7 @@ import uvicorn
 
 from course_app.calibration_app import app as fastapi_app
 from course_app.calibration_app import asgi_app as harness_app
-from course_app.load import Engine, LoadResult, ideal_async, load, nearest_rank
+from course_app.loadgen import Engine, LoadResult, ideal_async, load, nearest_rank
 from course_app.server import LiveServer
 
 __all__ = [
@@ -255,7 +255,7 @@ def _elapsed_ms(action: Callable[[], None]) -> float:
 
 @dataclass(frozen=True)
 class Client:
-    """An engine of :func:`course_app.load` and whether its connections are opened before the clock."""
+    """An engine of :func:`course_app.loadgen` and whether its connections are opened before the clock."""
 
     key: str
     engine: Engine
@@ -298,11 +298,8 @@ def _run_load(
 
 
 def _cut_off(result: LoadResult) -> int:
-    """Requests that load()'s ``max_seconds`` cut off: never sent, or still in flight at the deadline.
-
-    load() records the first kind as "skipped: ..." and the second as "cut off: ...".
-    """
-    return sum(1 for r in result.records if r.error is not None and r.error.startswith(("skipped", "cut off")))
+    """Requests that load()'s ``max_seconds`` cut off: never sent, or still in flight at the deadline."""
+    return sum(r.unfinished for r in result.records)
 
 
 # -- P1 fidelity -----------------------------------------------------------------------

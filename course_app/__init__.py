@@ -4,7 +4,7 @@ Notebooks import only what ``__all__`` names (tests/test_exported_members.py pin
 so a rename breaks a test, not a learner's session.
 """
 
-from .load import (
+from .loadgen import (
     Calibration,
     LoadResult,
     RequestRecord,

@@ -1,4 +1,4 @@
-"""The app :func:`course_app.load.calibrate` measures against: the ideal is known exactly."""
+"""The app :func:`course_app.loadgen.calibrate` measures against: the ideal is known exactly."""
 
 import asyncio
 from typing import Any

@@ -6,7 +6,7 @@
 * :func:`compare`: several runs side by side, each with its ideal.
 
 Every figure carries a footnote naming the client that measured it and, once
-:func:`course_app.load.calibrate` has run, the harness overhead. Nothing here
+:func:`course_app.loadgen.calibrate` has run, the harness overhead. Nothing here
 changes matplotlib's global state: the style applies inside each call only.
 """
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .load import LoadResult
+    from .loadgen import LoadResult
     from .probes import Probe
 
 __all__ = ["compare", "scaling", "style", "timeline"]
@@ -68,7 +68,7 @@ def _detached(fig: Figure) -> Figure:
 
 
 def _footnote(fig: Figure, results: Sequence[LoadResult]) -> None:
-    from .load import calibration
+    from .loadgen import calibration
 
     clients = sorted({r.engine for r in results})
     parts = []

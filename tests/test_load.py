@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from course_app.load import LoadResult, RequestRecord, ideal_async, ideal_serial, ideal_threadpool, load
+from course_app.loadgen import LoadResult, Outcome, RequestRecord, ideal_async, ideal_serial, ideal_threadpool, load
 from course_app.server import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -84,7 +84,8 @@ async def test_concurrency_cap_is_respected(srv: LiveServer) -> None:
 
 async def test_timeouts_are_recorded_not_raised(srv: LiveServer) -> None:
     r = await load(srv, "/sleep?t=3", n=5, timeout=0.2)
-    assert r.ok == 0 and {rec.error for rec in r.records} == {"timeout"}
+    assert r.ok == 0 and {rec.outcome for rec in r.records} == {Outcome.TIMEOUT}
+    assert dict(r.statuses) == {"timeout": 5}
     assert all(rec.status is None for rec in r.records)
     assert r.wall < 1.5
 
@@ -92,17 +93,18 @@ async def test_timeouts_are_recorded_not_raised(srv: LiveServer) -> None:
 async def test_max_seconds_bounds_the_run_and_records_what_was_skipped(srv: LiveServer) -> None:
     r = await load(srv, "/sleep?t=0.1", n=20, concurrency=1, max_seconds=0.35)
     assert len(r.records) == 20
-    skipped = [rec for rec in r.records if rec.error and rec.error.startswith("skipped")]
+    skipped = [rec for rec in r.records if rec.outcome is Outcome.SKIPPED]
     assert 10 <= len(skipped) <= 18
-    cut_off = [rec for rec in r.records if rec.error and rec.error.startswith("cut off")]
+    cut_off = [rec for rec in r.records if rec.outcome is Outcome.CUT_OFF]
     assert r.ok + len(skipped) + len(cut_off) == 20
+    assert sum(rec.unfinished for rec in r.records) == len(skipped) + len(cut_off)
 
 
 async def test_connection_refused_is_recorded(srv: LiveServer) -> None:
     with LiveServer(make_app()) as gone:
         url = gone.url
     r = await load(url, "/sleep", n=3, timeout=2)
-    assert r.ok == 0 and all(rec.error and "Error" in rec.error for rec in r.records)
+    assert r.ok == 0 and all(rec.outcome is Outcome.ERROR and "Error" in (rec.error or "") for rec in r.records)
 
 
 async def test_status_codes_are_recorded(srv: LiveServer) -> None:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from matplotlib.figure import Figure
 
 from course_app import compare, probe, scaling, timeline
-from course_app.load import calibrate, ideal_async, ideal_threadpool, load
+from course_app.loadgen import calibrate, ideal_async, ideal_threadpool, load
 from course_app.server import LiveServer
 
 pytestmark = pytest.mark.anyio

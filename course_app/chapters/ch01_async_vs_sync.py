@@ -28,7 +28,7 @@ import anyio.to_thread
 import httpx
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 
-from ..load import LoadResult, load
+from ..loadgen import LoadResult, load
 from ..server import LiveServer
 
 T = 0.2  # seconds each slow handler sleeps (the seed used 1 s; 0.2 s keeps the chapter quick)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..load import LoadResult
+from ..loadgen import LoadResult
 from ..server import LiveServer, ServerStartError
 
 __all__ = [

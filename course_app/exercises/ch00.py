@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ..load import load
+from ..loadgen import load
 from . import all_ok, json_body, no_server_errors, passed, require, start_app
 
 N = 20

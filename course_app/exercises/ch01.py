@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ..chapters import ch01_async_vs_sync as ch01
-from ..load import LoadResult, load
+from ..loadgen import LoadResult, load
 from ..probes import Probe, probe
 from . import ExerciseFailed, all_ok, json_body, no_server_errors, passed, require, start_app
 

@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ __all__ = [
     "ENGINES",
     "Calibration",
     "LoadResult",
+    "Outcome",
     "RequestRecord",
     "calibrate",
     "calibration",
@@ -91,6 +93,19 @@ def nearest_rank(ordered: list[float], p: float) -> float:
 # -- results -------------------------------------------------------------------------
 
 
+class Outcome(str, Enum):
+    """How one request ended. A value, so that plots and benchmarks never parse messages."""
+
+    RESPONSE = "response"  # the server answered (any status)
+    TIMEOUT = "timeout"  # no answer within the request's ``timeout``
+    CUT_OFF = "cut off"  # sent, but the run's ``max_seconds`` ran out before the answer
+    SKIPPED = "skipped"  # never sent: the run's ``max_seconds`` ran out first
+    ERROR = "error"  # the connection failed (refused, reset, ...): see ``error``
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One request: times in seconds from the start of the run."""
@@ -98,9 +113,15 @@ class RequestRecord:
     index: int
     start: float
     end: float
-    status: int | None  # None: no response (see ``error``)
-    error: str | None = None
+    status: int | None  # None: no response (see ``outcome`` and ``error``)
+    error: str | None = None  # what went wrong, in words, when there was no response
     body: bytes | None = None  # kept only when the run asked for bodies
+    outcome: Outcome = Outcome.RESPONSE
+
+    @property
+    def unfinished(self) -> bool:
+        """Stopped by the run's own ``max_seconds`` (cut off or never sent), not by the server."""
+        return self.outcome in (Outcome.CUT_OFF, Outcome.SKIPPED)
 
     @property
     def latency(self) -> float:
@@ -133,7 +154,7 @@ class LoadResult:
 
     @property
     def statuses(self) -> Counter[int | str]:
-        return Counter(r.status if r.status is not None else (r.error or "error") for r in self.records)
+        return Counter(r.status if r.status is not None else r.outcome.value for r in self.records)
 
     @property
     def ok(self) -> int:
@@ -472,14 +493,18 @@ async def _drive(
             status: int | None = None
             error: str | None = None
             content: bytes | None = None
+            outcome = Outcome.RESPONSE
             try:
                 status, content = await eng.send(slot, min(timeout, remaining))
             except asyncio.TimeoutError:
                 # past the run's deadline it was max_seconds that ran out, not the server
-                error = "timeout" if timeout <= remaining else f"cut off: run exceeded max_seconds={max_seconds:g}"
+                if timeout <= remaining:
+                    outcome, error = Outcome.TIMEOUT, f"no answer within timeout={timeout:g} s"
+                else:
+                    outcome, error = Outcome.CUT_OFF, f"the run exceeded max_seconds={max_seconds:g}"
             except Exception as exc:  # OSError, or an engine's own error types (httpx, aiohttp)
-                error = f"{type(exc).__name__}: {exc}"
-            records[i] = RequestRecord(i, start - t0, clock() - t0, status, error, content)
+                outcome, error = Outcome.ERROR, f"{type(exc).__name__}: {exc}"
+            records[i] = RequestRecord(i, start - t0, clock() - t0, status, error, content, outcome)
             completed += 1
 
     reporter = asyncio.ensure_future(_report_progress(n, lambda: completed, progress))
@@ -492,7 +517,9 @@ async def _drive(
     end = clock()
     done = [r for r in records if r is not None]
     skipped = [
-        RequestRecord(i, end - t0, end - t0, None, f"skipped: run exceeded max_seconds={max_seconds:g}")
+        RequestRecord(
+            i, end - t0, end - t0, None, f"never sent: the run exceeded max_seconds={max_seconds:g}", None, Outcome.SKIPPED
+        )
         for i, r in enumerate(records)
         if r is None
     ]
