@@ -1,5 +1,5 @@
 """``python -m benchmarks``: see ``benchmarks/README.md``."""
 
-from . import main
+from .runner import main
 
 raise SystemExit(main())

@@ -12,6 +12,8 @@ import json
 import math
 import subprocess
 import sys
+import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +23,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-EXPECTED_IDS = [
+GROUP_MODULES = {  # today's groups, in the table's order -> their files in benchmarks/
+    "P1": "bench_p1_fidelity",
+    "P3": "bench_p3_start_stop",
+    "P4": "bench_p4_throughput",
+    "L": "bench_l_notebooks",
+}
+EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on notebooks/
     "P1.harness.n100",
     "P1.harness.n500",
     "P1.fastapi.n100",
@@ -93,6 +101,32 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The package itself, for in-process runs (it sits at the repository root, beside tests/)."""
     monkeypatch.syspath_prepend(str(ROOT))
     return importlib.import_module("benchmarks")
+
+
+@pytest.fixture
+def runner(benchmarks: ModuleType) -> ModuleType:
+    return importlib.import_module("benchmarks.runner")
+
+
+@pytest.fixture
+def p4(benchmarks: ModuleType) -> ModuleType:
+    return importlib.import_module("benchmarks.bench_p4_throughput")
+
+
+@pytest.fixture
+def extra_group(benchmarks: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A folder on the package's path, to add a group file to as a contributor would: ``benchmarks/bench_*.py``."""
+    monkeypatch.setattr(benchmarks, "__path__", [*benchmarks.__path__, str(tmp_path)])
+    yield str(tmp_path)
+    for name, module in list(sys.modules.items()):  # forget the added modules, as if the files had never existed
+        if name.startswith("benchmarks.") and Path(getattr(module, "__file__", None) or ROOT).parent == tmp_path:
+            del sys.modules[name]
+            vars(benchmarks).pop(name.rpartition(".")[2], None)
+
+
+def _add_group(folder: str, name: str, source: str) -> None:
+    (Path(folder) / f"{name}.py").write_text(textwrap.dedent(source))
+    importlib.invalidate_caches()
 
 
 def _figures(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -193,18 +227,36 @@ def test_only_runs_the_chosen_groups(
 
 def test_an_unknown_group_is_a_usage_error(benchmarks: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        benchmarks.main(["--only", "P2"])
+        benchmarks.main(["--only", "P1,P2"])
     assert exit_info.value.code == 2
-    assert "P1, P3, P4" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown group P2" in err and "P1, P3, P4, L" in err
+
+
+def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--only", "P9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "usage: python -m benchmarks" in done.stderr
+    assert "argument --only: unknown group P9: choose among P1, P3, P4, L" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
 
 
 def test_p4_is_skipped_with_a_hint_when_wrk_is_missing(
-    benchmarks: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    benchmarks: ModuleType, p4: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(benchmarks, "WRK_EXECUTABLE", "wrk-that-is-not-installed")
+    monkeypatch.setattr(p4, "WRK_EXECUTABLE", "wrk-that-is-not-installed")
     path = tmp_path / "p4.json"
     assert benchmarks.main(["--smoke", "--only", "P4", "--json", str(path)]) == 0
-    figures = _figures(json.loads(path.read_text()))
+    report = json.loads(path.read_text())
+    assert report["environment"]["wrk"] is None
+    figures = _figures(report)
     assert [f["id"] for f in figures] == [i for i in EXPECTED_IDS if i.startswith("P4.")]
     for figure in figures:
         assert (figure["status"], figure["value"]) == ("skip", None)
@@ -217,7 +269,7 @@ def test_a_crash_is_reported_and_makes_the_exit_status_non_zero(
     def crash(plan: object) -> list[object]:
         raise OSError("no free port")
 
-    monkeypatch.setitem(benchmarks.GROUPS, "P3", ("a group that crashes", crash))
+    monkeypatch.setattr(importlib.import_module("benchmarks.bench_p3_start_stop"), "measure", crash)
     path = tmp_path / "crash.json"
     assert benchmarks.main(["--smoke", "--only", "P3", "--json", str(path)]) == 1
     [figure] = _figures(json.loads(path.read_text()))
@@ -225,17 +277,116 @@ def test_a_crash_is_reported_and_makes_the_exit_status_non_zero(
     assert "OSError: no free port" in figure["note"]
 
 
+# -- discovery: one file per group ---------------------------------------------------------
+
+
+def test_the_runner_finds_every_group_module(runner: ModuleType) -> None:
+    files = sorted(path.stem for path in (ROOT / "benchmarks").glob("bench_*.py"))
+    groups = runner.discover()
+    assert sorted(group.module for group in groups) == [f"benchmarks.{name}" for name in files]
+    found = {group.id: group.module for group in groups}
+    assert {g: found.get(g) for g in GROUP_MODULES} == {g: f"benchmarks.{m}" for g, m in GROUP_MODULES.items()}
+    assert [group.id for group in groups if group.id in GROUP_MODULES] == list(GROUP_MODULES)  # the table's order
+    assert not next(group for group in groups if group.id == "L").in_smoke
+
+
+def test_the_json_plan_holds_every_groups_settings(smoke: SmokeRun) -> None:
+    plan = smoke.report["plan"]
+    assert plan["warmups"] == 0 and plan["row_budget_s"] > 0
+    assert {"p1_sizes", "p1_repeats", "p3_cycles", "p4_concurrencies", "p4_rounds"} <= set(plan)
+
+
+NEW_GROUP = """\
+    # A group as a contributor adds one: this file, and nothing else.
+    from dataclasses import dataclass
+
+    from .core import Figure, Mode, Plan, Row
+
+    GROUP = "X1"
+    TITLE = "a group added as one file"
+    ORDER = 1000
+
+
+    @dataclass(frozen=True)
+    class Settings:
+        count: int = 3
+
+
+    SETTINGS: dict[Mode, Settings] = {"full": Settings(), "smoke": Settings(count=1)}
+
+
+    def measure(plan: Plan) -> list[Figure]:
+        count = SETTINGS[plan.mode].count
+        return [Row("X1.answer", "the answer", "x").measured(42.0, {"samples": [42.0] * count}, "one file")]
+"""
+
+
+def test_a_new_group_file_is_picked_up(
+    runner: ModuleType, extra_group: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _add_group(extra_group, "bench_x1_added", NEW_GROUP)
+    assert [group.id for group in runner.discover()] == [*GROUP_MODULES, "X1"]
+    path = tmp_path / "x1.json"
+    assert runner.main(["--smoke", "--only", "x1", "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    [figure] = _figures(report)
+    assert (figure["id"], figure["group"], figure["status"], figure["value"]) == ("X1.answer", "X1", "info", 42.0)
+    assert figure["details"]["samples"] == [42.0]  # the smoke settings
+    assert report["plan"]["x1_count"] == 1
+    assert "X1.answer" in capsys.readouterr().out
+
+
+def test_a_group_file_that_declares_nothing_is_named_in_the_error(runner: ModuleType, extra_group: str) -> None:
+    _add_group(extra_group, "bench_half_written", 'GROUP = "P9"\n')
+    with pytest.raises(runner.GroupDeclarationError, match=r"bench_half_written.*TITLE.*ORDER.*def measure"):
+        runner.discover()
+
+
+def test_two_files_cannot_declare_the_same_group(runner: ModuleType, extra_group: str) -> None:
+    _add_group(extra_group, "bench_p1_again", NEW_GROUP.replace('"X1"', '"P1"'))
+    with pytest.raises(runner.GroupDeclarationError, match="both declare GROUP = 'P1'") as error:
+        runner.discover()
+    assert "benchmarks.bench_p1_again" in str(error.value) and "benchmarks.bench_p1_fidelity" in str(error.value)
+
+
+# -- L, without a kernel -----------------------------------------------------------------
+
+
+def test_l_reports_each_notebooks_total_and_slowest_cell(
+    benchmarks: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    execute_module = importlib.import_module("course_app.execute")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# a chapter"),
+        nbformat.v4.new_code_cell("import time"),
+        nbformat.v4.new_code_cell("time.sleep(1)  # the slow one"),
+    ]
+    nbformat.write(nb, tmp_path / "07_topic.ipynb")
+
+    def fake_execute(nb: Any, folder: Path) -> dict[int, float]:
+        return {1: 0.5, 2: 1.5}  # seconds by code-cell index: no kernel is started
+
+    l_group = importlib.import_module("benchmarks.bench_l_notebooks")
+    monkeypatch.setattr(l_group, "NOTEBOOKS", tmp_path)
+    monkeypatch.setattr(execute_module, "execute", fake_execute)
+    total, slowest = [f.to_json() for f in l_group.measure(benchmarks.FULL)]
+    assert (total["id"], total["value"], total["unit"]) == ("L.07_topic.total", 2.0, "s")
+    assert total["details"]["code_cells"] == 2
+    assert (slowest["id"], slowest["value"], slowest["details"]["cell"]) == ("L.07_topic.slowest-cell", 1.5, 2)
+    assert slowest["note"] == "cell 2: time.sleep(1)  # the slow one"
+
+
 # -- wrk's report ----------------------------------------------------------------------
 
 
-def test_parse_wrk_reads_the_rate_and_the_counts(benchmarks: ModuleType) -> None:
-    assert benchmarks.parse_wrk(WRK_OUTPUT) == benchmarks.WrkResult(rps=10202.55, requests=21425)
-    assert benchmarks.parse_wrk(WRK_OUTPUT_WITH_ERRORS) == benchmarks.WrkResult(
-        rps=811.37, requests=812, non_2xx=7, socket_errors=6
-    )
+def test_parse_wrk_reads_the_rate_and_the_counts(p4: ModuleType) -> None:
+    assert p4.parse_wrk(WRK_OUTPUT) == p4.WrkResult(rps=10202.55, requests=21425)
+    assert p4.parse_wrk(WRK_OUTPUT_WITH_ERRORS) == p4.WrkResult(rps=811.37, requests=812, non_2xx=7, socket_errors=6)
 
 
 @pytest.mark.parametrize("output", ["", "unable to connect to 127.0.0.1:1 Connection refused\n"])
-def test_parse_wrk_rejects_a_report_without_a_rate(benchmarks: ModuleType, output: str) -> None:
+def test_parse_wrk_rejects_a_report_without_a_rate(p4: ModuleType, output: str) -> None:
     with pytest.raises(ValueError, match="Requests/sec"):
-        benchmarks.parse_wrk(output)
+        p4.parse_wrk(output)
