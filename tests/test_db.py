@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from course_app import db, paths
+from course_app import db, embedded, paths
 
 
 @pytest.fixture(autouse=True)
@@ -220,11 +220,11 @@ def _dead_pid() -> int:
 
 
 def test_a_server_whose_owner_died_is_adopted(tmp_path: Path) -> None:
-    owner = tmp_path / db._OWNER_FILE
+    owner = tmp_path / embedded.OWNER_FILE
     owner.write_text(str(os.getppid()))
-    assert not db._claim(tmp_path, started=False), "a live owner keeps its server"
+    assert not embedded.claim(tmp_path, started=False), "a live owner keeps its server"
     owner.write_text(str(_dead_pid()))
-    assert db._claim(tmp_path, started=False)
+    assert embedded.claim(tmp_path, started=False)
     assert owner.read_text() == str(os.getpid())
 
 
