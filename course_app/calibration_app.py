@@ -1,9 +1,9 @@
 """The app :func:`course_app.loadgen.calibrate` measures against: the ideal is known exactly."""
 
 import asyncio
-from typing import Any
 
 from fastapi import FastAPI, Query
+from starlette.types import Receive, Scope, Send
 
 app = FastAPI(title="course-calibration")
 
@@ -21,7 +21,7 @@ async def noop() -> dict[str, bool]:
     return {"ok": True}
 
 
-async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The same two routes in plain ASGI: no framework, so a calibration against it
     measures the harness alone (the load client plus uvicorn)."""
     if scope["type"] == "lifespan":
@@ -49,7 +49,7 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _reply(send, 404, b'{"detail":"Not Found"}')
 
 
-async def _reply(send: Any, status: int, body: bytes) -> None:
+async def _reply(send: Send, status: int, body: bytes) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

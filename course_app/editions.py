@@ -62,7 +62,7 @@ def has_solution(source: str) -> bool:
 
 def learner_edition(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
     """A copy of ``nb`` without solutions or outputs."""
-    out = nbformat.from_dict(nb)
+    out: nbformat.NotebookNode = nbformat.from_dict(nb)
     cells = []
     for index, cell in enumerate(out.cells):
         if "solution" in cell.get("metadata", {}).get("tags", []):

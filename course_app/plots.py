@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
     from .loadgen import LoadResult
     from .probes import Probe
 
 __all__ = ["compare", "scaling", "style", "timeline"]
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (11, 5.5),
     "figure.dpi": 100,
     "font.size": 14,
@@ -51,7 +52,7 @@ def style() -> Iterator[None]:
     """The course style, for the duration of a ``with`` block."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(STYLE):  # type: ignore[arg-type]
+    with plt.rc_context(STYLE):
         yield
 
 

@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import time
 from collections.abc import Iterator
@@ -53,7 +54,7 @@ class Probe:
         self.interval = interval
         self.max_samples = max_samples
         self.samples: list[Sample] = []
-        self._future: asyncio.Future[None] | None = None
+        self._future: concurrent.futures.Future[None] | None = None
         self._stop = False
 
     async def _sample(self) -> None:
@@ -77,7 +78,7 @@ class Probe:
 
     def start(self) -> Probe:
         self._stop = False
-        self._future = asyncio.run_coroutine_threadsafe(self._sample(), self.server.loop)  # type: ignore[assignment]
+        self._future = asyncio.run_coroutine_threadsafe(self._sample(), self.server.loop)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -85,7 +86,7 @@ class Probe:
         self._stop = True
         if self._future is not None:
             with contextlib.suppress(Exception):
-                self._future.result(timeout)  # type: ignore[call-arg]
+                self._future.result(timeout)
 
     def __enter__(self) -> Probe:
         return self.start()

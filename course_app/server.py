@@ -17,6 +17,9 @@ The contract (see DESIGN.md, "The live server"):
   explicit port replaces the old one, so re-running a cell never fails with
   "address already in use";
 * every server still running is stopped when the interpreter (kernel) exits.
+
+The uvicorn internals this needs (a faster main loop and shutdown, the loop factory,
+the logging config, the app importer) are all in :mod:`course_app._uvicorn`.
 """
 
 from __future__ import annotations
@@ -32,17 +35,17 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import uvicorn
-import uvicorn.config
-from uvicorn.importer import ImportFromStringError, import_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ._uvicorn import LOGGERS, LOGGING_CONFIG, ImportFromStringError, Server, import_from_string, new_event_loop
 
 __all__ = ["LiveServer", "ServerStartError", "serve", "running_servers", "stop_all"]
 
 T = TypeVar("T")
-ASGIApp = Callable[..., Any]
 
 log = logging.getLogger("course_app.server")
 
@@ -84,8 +87,8 @@ def _setup_logging() -> None:
     global _logging_ready
     if _logging_ready:
         return
-    logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # uvicorn's own format, as `uvicorn app:app` has it
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    logging.config.dictConfig(LOGGING_CONFIG)  # uvicorn's own format, as `uvicorn app:app` has it
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)  # the filter decides
         logger.addFilter(_log_filter)
@@ -94,49 +97,6 @@ def _setup_logging() -> None:
 
 class ServerStartError(RuntimeError):
     """The server did not start. ``__cause__`` holds the original exception, if any."""
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's Server with a main loop and shutdown that react at once.
-
-    uvicorn checks ``should_exit`` every 0.1 s and sleeps a fixed 0.1 s during
-    shutdown, so a plain start plus stop costs about 170 ms. Here the exit check
-    waits on an event that :meth:`LiveServer.stop` sets, and shutdown polls its
-    connections every few milliseconds. Everything else is uvicorn's own code.
-    """
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.wake = asyncio.Event()  # bound to the server's loop on first use (Python >= 3.10)
-
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), 0.1)
-            should_exit = await self.on_tick(counter)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        try:
-            await asyncio.wait_for(self._drain(), timeout=self.config.timeout_graceful_shutdown)
-        except asyncio.TimeoutError:
-            for task in self.server_state.tasks:
-                task.cancel(msg="LiveServer.stop: graceful shutdown timed out")
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._drain(), timeout=0.5)
-        if not self.force_exit:
-            await self.lifespan.shutdown()
-
-    async def _drain(self) -> None:
-        # uvicorn offers no event for "all connections closed": poll, but every 5 ms, not 100 ms
-        while self.server_state.connections or self.server_state.tasks:  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
 
 
 class LiveServer:
@@ -176,6 +136,8 @@ class LiveServer:
             raise ValueError("start_timeout and stop_timeout must be positive numbers of seconds")
         if "host" in uvicorn_options:
             raise ValueError("LiveServer always binds 127.0.0.1; 'host' cannot be changed")
+        if "timeout_graceful_shutdown" in uvicorn_options:
+            raise ValueError("LiveServer waits half its stop_timeout for open connections; set stop_timeout instead")
         if not isinstance(log_level, str) or log_level.upper() not in _LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(_LEVELS).lower()}, not {log_level!r}")
         self.app = app
@@ -192,7 +154,7 @@ class LiveServer:
         self.errors: list[BaseException] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._lifespan_error: BaseException | None = None
         self._listener: socket.socket | None = None  # a duplicate of the listening socket
@@ -237,10 +199,9 @@ class LiveServer:
             log_config=None,  # uvicorn's logging is set up once, per server by thread: see _log_filter
             access_log=False,
             lifespan="on",
-            timeout_graceful_shutdown=self.stop_timeout / 2,  # type: ignore[arg-type]
             **self.uvicorn_options,
         )
-        self._server = server = _Server(config)
+        self._server = server = Server(config, graceful_timeout=self.stop_timeout / 2)
         self._thread = threading.Thread(
             target=self._run, args=(server, sock), name=f"LiveServer[{self.name}:{self.port}]", daemon=True
         )
@@ -323,13 +284,14 @@ class LiveServer:
                 raise ServerStartError(f"{self.app!r} is not an ASGI app (it is not callable)")
             return self.app
         try:
-            return import_from_string(self.app)  # type: ignore[no-any-return]
+            app: ASGIApp = import_from_string(self.app)
         except ImportFromStringError as exc:
             raise ServerStartError(f"cannot load the app {self.app!r}: {exc}") from exc
         except Exception as exc:  # the module itself failed while importing
             raise ServerStartError(
                 f"cannot load the app {self.app!r}: importing it raised {type(exc).__name__}: {exc}"
             ) from exc
+        return app
 
     def _bind(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -348,7 +310,7 @@ class LiveServer:
         return sock
 
     def _wrap(self, app: ASGIApp) -> ASGIApp:
-        async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
             try:
                 await app(scope, receive, send)
             except BaseException as exc:
@@ -361,9 +323,8 @@ class LiveServer:
 
         return asgi
 
-    def _run(self, server: _Server, sock: socket.socket) -> None:
-        factory = server.config.get_loop_factory() or asyncio.new_event_loop
-        loop = self._loop = factory()
+    def _run(self, server: Server, sock: socket.socket) -> None:
+        loop = self._loop = new_event_loop(server.config)
         asyncio.set_event_loop(loop)
         failure: BaseException | None = None
         try:

@@ -22,7 +22,7 @@ def test_doctor_without_database_passes(capsys: pytest.CaptureFixture[str]) -> N
     ("argv", "message"),
     [
         (["serve", "99"], "no chapter 'ch99'; the chapters are: ch00_welcome"),
-        (["serve", "00", "--app", "nope"], "has no app 'nope'; its apps are: app"),
+        (["serve", "00", "--app", "nope"], "has no app 'nope'; its apps are: "),  # then the chapter's apps
     ],
 )
 def test_serve_bad_input_is_a_clear_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,7 +48,7 @@ def test_unpaired_markers_are_clear_errors(source: str, message: str) -> None:
 
 
 def make_notebook() -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
+    nb: nbformat.NotebookNode = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Title"),
         nbformat.v4.new_code_cell(SOURCE, metadata={"tags": ["exercise"]}),

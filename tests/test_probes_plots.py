@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 from matplotlib.figure import Figure
@@ -15,16 +16,17 @@ from course_app.server import LiveServer
 pytestmark = pytest.mark.anyio
 
 app = FastAPI()
+BLOCK = 0.15  # seconds each handler blocks
 
 
 @app.get("/async-block")
 async def async_block() -> None:
-    time.sleep(0.15)  # blocks the server's loop: the probe must see it
+    time.sleep(BLOCK)  # blocks the server's loop: the probe must see it
 
 
 @app.get("/def-block")
 def def_block() -> None:
-    time.sleep(0.15)  # blocks a worker thread only
+    time.sleep(BLOCK)  # blocks a worker thread only
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ async def test_probe_sees_a_blocked_loop_and_busy_threads(srv: LiveServer) -> No
     await load(srv, "/def-block", n=45)
     with probe(srv) as threaded:
         await load(srv, "/def-block", n=45)
-    assert blocked.max_lag > 0.1, "time.sleep in async def stalls the loop the probe runs on"
+    assert blocked.max_lag > BLOCK / 2, "time.sleep in async def stalls the loop the probe runs on"
     assert threaded.max_lag < blocked.max_lag / 2, "def handlers leave the loop free"
     assert threaded.max_threads_busy == 40  # anyio's default limiter
     assert threaded.max_threads_waiting >= 1  # the 41st and later wait for a thread
@@ -58,13 +60,10 @@ async def test_timeline_with_probe_has_a_bar_per_request_and_the_ideal(srv: Live
     await calibrate(n=20, repeats=1)
     with probe(srv) as p:
         r = await load(srv, "/def-block", n=10)
-    fig = timeline(r, probe=p, ideal=ideal_threadpool(10, 0.15))
+    fig = timeline(r, probe=p, ideal=ideal_threadpool(10, BLOCK))
     assert isinstance(fig, Figure) and len(fig.axes) == 3  # requests, loop lag, threads (twin)
-    bars = [
-        line
-        for line in fig.axes[0].get_lines()
-        if len(line.get_xdata()) == 2 and line.get_xdata()[0] != line.get_xdata()[1]
-    ]
+    xs = [list(np.asarray(line.get_xdata())) for line in fig.axes[0].get_lines()]
+    bars = [x for x in xs if len(x) == 2 and x[0] != x[1]]
     assert len(bars) == 10
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert any(label.startswith("ideal") for label in labels) and any(label.startswith("measured") for label in labels)
@@ -74,10 +73,10 @@ async def test_timeline_with_probe_has_a_bar_per_request_and_the_ideal(srv: Live
 
 async def test_scaling_and_compare(srv: LiveServer) -> None:
     runs = [await load(srv, "/def-block", n=n) for n in (1, 5)]
-    fig = scaling({"def": runs}, {"def": lambda n: ideal_threadpool(n, 0.15)})
+    fig = scaling({"def": runs}, {"def": lambda n: ideal_threadpool(n, BLOCK)})
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels == ["def (measured)", "def (ideal)"]
-    fig2 = compare({"one": runs[0], "five": runs[1]}, {"one": ideal_async(1, 0.15)})
+    fig2 = compare({"one": runs[0], "five": runs[1]}, {"one": ideal_async(1, BLOCK)})
     assert len(fig2.axes[0].patches) == 2
     with pytest.raises(ValueError, match="metric must be one of"):
         compare({"one": runs[0]}, metric="speed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from course_app.server import LiveServer, ServerStartError, running_servers, serve, stop_all
@@ -23,6 +25,7 @@ from course_app.server import LiveServer, ServerStartError, running_servers, ser
 
 def make_app(title: str = "test app") -> FastAPI:
     app = FastAPI(title=title)
+    app.state.entered = threading.Event()  # set once /hang or /block is running
 
     @app.get("/ping")
     async def ping() -> dict[str, str]:
@@ -30,10 +33,12 @@ def make_app(title: str = "test app") -> FastAPI:
 
     @app.get("/hang")
     async def hang() -> None:
+        app.state.entered.set()
         await asyncio.Event().wait()  # never returns
 
     @app.get("/block")
     async def block(seconds: float = 1.0) -> None:
+        app.state.entered.set()
         time.sleep(seconds)  # blocks the server's loop on purpose
 
     @app.get("/boom")
@@ -95,12 +100,36 @@ def test_port_is_freed_after_stop() -> None:
         httpx.get(f"http://127.0.0.1:{port}/ping")
 
 
+def uvicorns_own_stop() -> float:
+    """Seconds from ``should_exit`` to the end of a plain ``uvicorn.Server`` run in a thread."""
+    server = uvicorn.Server(uvicorn.Config(make_app(), log_config=None, access_log=False, lifespan="on"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.001)
+        assert server.started, "uvicorn itself did not start"
+        t = time.perf_counter()
+        server.should_exit = True
+        thread.join(10)
+        return time.perf_counter() - t
+    finally:
+        sock.close()
+
+
 def test_stop_is_fast() -> None:
-    srv = serve(make_app())
-    t = time.perf_counter()
-    srv.stop()
-    # uvicorn's own stop needs >= 0.1 s (its loop ticks every 0.1 s); ours does not wait for a tick.
-    assert time.perf_counter() - t < 0.1
+    def ours() -> float:
+        srv = serve(make_app())
+        t = time.perf_counter()
+        srv.stop()
+        return time.perf_counter() - t
+
+    fastest = min(ours() for _ in range(3))
+    # uvicorn's own stop waits for its 0.1 s tick, then sleeps 0.1 s; ours waits for neither.
+    theirs = uvicorns_own_stop()
+    assert fastest < theirs / 2, f"LiveServer.stop took {fastest:.3f} s, uvicorn's own stop {theirs:.3f} s"
 
 
 def test_restarting_the_same_app_replaces_the_old_server() -> None:
@@ -179,7 +208,15 @@ def test_an_import_string_serves() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [{"port": -1}, {"port": 70000}, {"port": "80"}, {"host": "0.0.0.0"}, {"stop_timeout": 0}]
+    "bad",
+    [
+        {"port": -1},
+        {"port": 70000},
+        {"port": "80"},
+        {"host": "0.0.0.0"},
+        {"stop_timeout": 0},
+        {"timeout_graceful_shutdown": 5},  # it derives from stop_timeout
+    ],
 )
 def test_bad_arguments_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
@@ -191,29 +228,44 @@ def test_not_an_app_is_refused() -> None:
         LiveServer(42).start()  # type: ignore[arg-type]
 
 
+def request_in_background(url: str) -> tuple[threading.Thread, list[float]]:
+    """GET ``url`` in a thread; the list receives the time the request ended (answered or not)."""
+    ended: list[float] = []
+
+    def get() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=10)
+        ended.append(time.perf_counter())
+
+    thread = threading.Thread(target=get, daemon=True)
+    thread.start()
+    return thread, ended
+
+
 def test_stop_is_bounded_with_a_handler_that_never_returns() -> None:
-    srv = serve(make_app(), stop_timeout=2.0)
-    pending = threading.Thread(target=lambda: httpx.get(srv.url + "/hang", timeout=10), daemon=True)
-    pending.start()
-    time.sleep(0.2)
+    app = make_app()
+    srv = serve(app, stop_timeout=2.0)
+    pending, _ = request_in_background(srv.url + "/hang")
+    assert app.state.entered.wait(10)
     t = time.perf_counter()
     srv.stop()
-    assert time.perf_counter() - t < 2.5
+    # the hung request is cancelled after half of stop_timeout: stop() returns within the bound
+    assert time.perf_counter() - t < srv.stop_timeout
     assert not srv.running and port_is_free(srv.port)
     pending.join(5)
 
 
 def test_stop_is_bounded_even_when_a_handler_blocks_the_loop() -> None:
-    srv = serve(make_app(), stop_timeout=0.5)
-    blocked = threading.Thread(target=lambda: httpx.get(srv.url + "/block?seconds=2", timeout=10), daemon=True)
-    blocked.start()
-    time.sleep(0.3)
-    t = time.perf_counter()
+    app = make_app()
+    srv = serve(app, stop_timeout=0.5)
+    blocked, ended = request_in_background(srv.url + "/block?seconds=2")
+    assert app.state.entered.wait(10)
     with pytest.warns(RuntimeWarning, match="blocking the event loop"):
         srv.stop()
-    assert time.perf_counter() - t < 1.5
+    stopped = time.perf_counter()
     assert port_is_free(srv.port), "the port must be free even while the abandoned loop is stuck"
     blocked.join(5)
+    assert ended and stopped < ended[0], "stop() returned only after the handler blocking the loop had let go"
 
 
 def test_handler_errors_are_kept_and_answered_with_500() -> None:
@@ -266,10 +318,9 @@ def test_servers_left_running_are_stopped_at_interpreter_exit(tmp_path: object) 
         # no stop(): the interpreter exits with the server running
         """
     )
-    t = time.perf_counter()
+    # timeout: a guard against a hang at exit, not a speed claim
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    assert time.perf_counter() - t < 20
     with open(marker) as f:
         assert f.read() == "clean", "the app's shutdown ran: the server was stopped, not killed"
     assert port_is_free(int(out.stdout.strip()))
