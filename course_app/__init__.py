@@ -7,6 +7,7 @@ so a rename breaks a test, not a learner's session.
 from .loadgen import (
     Calibration,
     LoadResult,
+    Outcome,
     RequestRecord,
     calibrate,
     calibration,
@@ -15,17 +16,21 @@ from .loadgen import (
     ideal_threadpool,
     load,
 )
+from .measure import BusyAndPings, best_of, ping_while_busy, thread_limit
 from .plots import compare, scaling, timeline
 from .probes import Probe, probe
 from .server import LiveServer, ServerStartError, running_servers, serve, stop_all
 
 __all__ = [
+    "BusyAndPings",
     "Calibration",
     "LiveServer",
     "LoadResult",
+    "Outcome",
     "Probe",
     "RequestRecord",
     "ServerStartError",
+    "best_of",
     "calibrate",
     "calibration",
     "compare",
@@ -33,12 +38,14 @@ __all__ = [
     "ideal_serial",
     "ideal_threadpool",
     "load",
+    "ping_while_busy",
     "probe",
     "running_servers",
     "scaling",
     "serve",
     "show_source",
     "stop_all",
+    "thread_limit",
     "timeline",
 ]
 

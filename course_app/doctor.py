@@ -72,10 +72,10 @@ def _versions() -> Check:
 
 
 async def _live_server() -> list[Check]:
-    import anyio.to_thread
     import httpx
     from fastapi import FastAPI
 
+    from .measure import thread_limit
     from .server import LiveServer, ServerStartError
 
     app = FastAPI(title="doctor")
@@ -83,9 +83,6 @@ async def _live_server() -> list[Check]:
     @app.get("/ping")
     async def ping() -> dict[str, str]:
         return {"loop": type(asyncio.get_running_loop()).__module__.split(".")[0]}
-
-    async def thread_limit() -> float:
-        return anyio.to_thread.current_default_thread_limiter().total_tokens
 
     try:
         t = time.perf_counter()

@@ -518,7 +518,13 @@ async def _drive(
     done = [r for r in records if r is not None]
     skipped = [
         RequestRecord(
-            i, end - t0, end - t0, None, f"never sent: the run exceeded max_seconds={max_seconds:g}", None, Outcome.SKIPPED
+            i,
+            end - t0,
+            end - t0,
+            None,
+            f"never sent: the run exceeded max_seconds={max_seconds:g}",
+            None,
+            Outcome.SKIPPED,
         )
         for i, r in enumerate(records)
         if r is None

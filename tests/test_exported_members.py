@@ -5,12 +5,15 @@ import course_app
 
 def test_all_is_pinned() -> None:
     assert course_app.__all__ == [
+        "BusyAndPings",
         "Calibration",
         "LiveServer",
         "LoadResult",
+        "Outcome",
         "Probe",
         "RequestRecord",
         "ServerStartError",
+        "best_of",
         "calibrate",
         "calibration",
         "compare",
@@ -18,12 +21,14 @@ def test_all_is_pinned() -> None:
         "ideal_serial",
         "ideal_threadpool",
         "load",
+        "ping_while_busy",
         "probe",
         "running_servers",
         "scaling",
         "serve",
         "show_source",
         "stop_all",
+        "thread_limit",
         "timeline",
     ]
 

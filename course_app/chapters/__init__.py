@@ -1,4 +1,8 @@
-"""The teaching apps, one module per chapter: ``chNN_topic.py`` goes with ``notebooks/NN_topic.ipynb``."""
+"""The teaching apps: a package per chapter, one small app per module (FastAPI's ``docs_src`` style).
+
+``chNN_topic/`` goes with ``notebooks/NN_topic.ipynb``; each of its modules that defines a top-level ``app``
+is one app, named after its module (``ch01_async_vs_sync.shared_client``).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ import pkgutil
 from types import ModuleType
 from typing import Any
 
-__all__ = ["apps_of", "chapter", "chapters"]
+__all__ = ["app_modules", "apps_of", "chapter", "chapters"]
 
 
 def chapters() -> list[str]:
-    """Module names of every chapter, in course order."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("ch"))
+    """Package names of every chapter, in course order."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg and m.name.startswith("ch"))
 
 
 def chapter(key: str) -> ModuleType:
-    """The chapter module for ``"01"``, ``"ch01"`` or ``"ch01_async_vs_sync"``."""
+    """The chapter package for ``"01"``, ``"ch01"`` or ``"ch01_async_vs_sync"``."""
     key = key.strip().lower()
     if key.isdigit():
         key = f"ch{int(key):02d}"
@@ -26,8 +30,22 @@ def chapter(key: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{matches[0]}")
 
 
-def apps_of(module: ModuleType) -> dict[str, Any]:
-    """The ASGI apps a chapter module defines at top level, by variable name."""
+def app_modules(package: ModuleType) -> dict[str, ModuleType]:
+    """The modules of a chapter package that define a top-level ``app``, by module name, in file order."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if _is_app(getattr(module, "app", None)):
+            found[info.name] = module
+    return found
+
+
+def apps_of(package: ModuleType) -> dict[str, Any]:
+    """The ASGI apps of a chapter package, by module name."""
+    return {name: module.app for name, module in app_modules(package).items()}
+
+
+def _is_app(obj: object) -> bool:
     from starlette.applications import Starlette
 
-    return {name: obj for name, obj in vars(module).items() if isinstance(obj, Starlette)}
+    return isinstance(obj, Starlette)

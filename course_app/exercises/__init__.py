@@ -11,7 +11,9 @@ wrong in plain words.
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..loadgen import LoadResult
 from ..server import LiveServer, ServerStartError
@@ -19,6 +21,7 @@ from ..server import LiveServer, ServerStartError
 __all__ = [
     "ExerciseFailed",
     "all_ok",
+    "answer_keys",
     "describe_error",
     "ensure_callable",
     "json_body",
@@ -27,6 +30,25 @@ __all__ = [
     "require",
     "start_app",
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answer_keys(*patterns: str) -> Callable[[F], F]:
+    """Declare what a check's exercise asks the learner to write, as regular expressions over the cell's code.
+
+    The learner edition of the exercise must match none of them (nothing of the answer given away outside the
+    solution markers), and the instructor edition all of them (the keys describe the real solution). The test
+    is tests/test_exercises.py. Pick what *is* the answer: ``Path\\(ge=``, not ``def``.
+    """
+    compiled = tuple(re.compile(p) for p in patterns)
+
+    def declare(check: F) -> F:
+        check.answer_keys = compiled  # type: ignore[attr-defined]
+        return check
+
+    return declare
 
 
 class ExerciseFailed(AssertionError):

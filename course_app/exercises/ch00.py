@@ -7,12 +7,13 @@ from typing import Any
 import httpx
 
 from ..loadgen import load
-from . import all_ok, json_body, no_server_errors, passed, require, start_app
+from . import all_ok, answer_keys, json_body, no_server_errors, passed, require, start_app
 
 N = 20
 WAIT_MS = 200
 
 
+@answer_keys(r"Path\([^)]*\b(ge|le)=", r"asyncio\.sleep\(")
 async def check_wait(app: Any) -> None:
     """Exercise 0.1: ``GET /wait/{ms}`` waits ``ms`` milliseconds without blocking the loop."""
     __tracebackhide__ = True

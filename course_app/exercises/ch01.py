@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 
 from ..chapters import ch01_async_vs_sync as ch01
 from ..loadgen import LoadResult, load
+from ..measure import ping_while_busy, thread_limit
 from ..probes import Probe, probe
-from . import ExerciseFailed, all_ok, json_body, no_server_errors, passed, require, start_app
+from . import ExerciseFailed, all_ok, answer_keys, json_body, no_server_errors, passed, require, start_app
 
-T = ch01.T
+SLEEP = ch01.SLEEP  # seconds a slow handler of the chapter waits
 R = TypeVar("R")
 
 
@@ -37,6 +38,7 @@ def _pings_ok(pings: LoadResult) -> None:
     all_ok(pings, "GET /ping")
 
 
+@answer_keys(r"run_in_threadpool\(|to_thread\.run_sync\(|asyncio\.to_thread\(")
 async def check_non_blocking(app: Any) -> None:
     """Exercise 1.1: ``GET /lookup/{key}`` calls the blocking ``legacy_lookup`` without blocking the loop."""
     __tracebackhide__ = True
@@ -44,8 +46,8 @@ async def check_non_blocking(app: Any) -> None:
     srv = start_app(app, "exercise 1.1")
     try:
         busy, pings = await _measure(
-            lambda: ch01.ping_while_busy(srv, "/lookup/abc", n),
-            lambda bp: max(bp[1].percentile(50) / (T / 2), bp[0].wall / (n * T / 3)),
+            lambda: ping_while_busy(srv, "/lookup/abc", n),
+            lambda bp: max(bp[1].percentile(50) / (SLEEP / 2), bp[0].wall / (n * SLEEP / 3)),
         )
         no_server_errors(srv, "GET /lookup/abc")
         all_ok(busy, "GET /lookup/abc")
@@ -58,31 +60,32 @@ async def check_non_blocking(app: Any) -> None:
         _pings_ok(pings)
         ping = pings.percentile(50)
         require(
-            ping < T / 2,
+            ping < SLEEP / 2,
             f"while {n} lookups ran, a /ping waited {ping:.2f} s: the event loop was blocked. Inside `async def`, "
             "a blocking call runs on the loop itself. Make the handler a plain `def` (FastAPI then runs it in a "
             "worker thread), or keep `async def` and `await run_in_threadpool(ch01.legacy_lookup, key)`.",
         )
         require(
-            busy.wall < n * T / 3,
-            f"{n} concurrent lookups took {busy.wall:.2f} s, close to {n} x {T} s: they ran one after another.",
+            busy.wall < n * SLEEP / 3,
+            f"{n} concurrent lookups took {busy.wall:.2f} s, close to {n} x {SLEEP} s: they ran one after another.",
         )
     finally:
         srv.stop()
     passed(
-        f"{n} concurrent lookups took {busy.wall:.2f} s in all (one after another: {n * T:.1f} s), "
+        f"{n} concurrent lookups took {busy.wall:.2f} s in all (one after another: {n * SLEEP:.1f} s), "
         f"and /ping answered in {ping * 1000:.0f} ms meanwhile."
     )
 
 
+@answer_keys(r"total_tokens\s*=")
 async def check_thread_limit(app: Any) -> None:
     """Exercise 1.2: 80 concurrent ``def`` requests finish in one wave: the limit is raised in the lifespan."""
     __tracebackhide__ = True
     n = 80
     srv = start_app(app, "exercise 1.2")
     try:
-        server_tokens = srv.run(ch01.thread_limit())
-        kernel_tokens = await ch01.thread_limit()
+        server_tokens = srv.run(thread_limit())
+        kernel_tokens = await thread_limit()
         if server_tokens < n and kernel_tokens >= n:
             raise ExerciseFailed(
                 f"the notebook's event loop now allows {kernel_tokens:g} threads, but the server's loop still "
@@ -102,12 +105,12 @@ async def check_thread_limit(app: Any) -> None:
                 result = await load(srv, "/work", n=n, timeout=20, max_seconds=20, progress=False)
             return result, p
 
-        result, p = await _measure(measure, lambda rp: rp[0].wall / (1.75 * T))
+        result, p = await _measure(measure, lambda rp: rp[0].wall / (1.75 * SLEEP))
         no_server_errors(srv, "GET /work")
         all_ok(result, "GET /work")
         require(
-            p.max_threads_waiting == 0 and result.wall < 1.75 * T,
-            f"{n} concurrent requests took {result.wall:.2f} s, about {result.wall / T:.0f} waves of {T} s, and up to "
+            p.max_threads_waiting == 0 and result.wall < 1.75 * SLEEP,
+            f"{n} concurrent requests took {result.wall:.2f} s, about {result.wall / SLEEP:.0f} waves of {SLEEP} s, and up to "
             f"{p.max_threads_waiting} of them waited for a thread; with enough threads they would all sleep at once.",
         )
     finally:
@@ -119,6 +122,7 @@ def _sum_of_squares(n: int) -> int:
     return (n - 1) * n * (2 * n - 1) // 6  # sum(i * i for i in range(n)), in closed form
 
 
+@answer_keys(r"ProcessPoolExecutor\(", r"run_in_executor\(")
 async def check_process_pool(app: Any) -> None:
     """Exercise 1.3: ``GET /cpu`` runs ``cpu_work`` in a process pool; ``/ping`` stays fast meanwhile."""
     __tracebackhide__ = True
@@ -126,7 +130,7 @@ async def check_process_pool(app: Any) -> None:
     srv = start_app(app, "exercise 1.3")
     try:
         busy, pings = await _measure(
-            lambda: ch01.ping_while_busy(srv, "/cpu", n), lambda bp: bp[1].percentile(50) / (T / 2)
+            lambda: ping_while_busy(srv, "/cpu", n), lambda bp: bp[1].percentile(50) / (SLEEP / 2)
         )
         no_server_errors(srv, "GET /cpu")
         all_ok(busy, "GET /cpu")
@@ -145,7 +149,7 @@ async def check_process_pool(app: Any) -> None:
         _pings_ok(pings)
         ping = pings.percentile(50)
         require(
-            ping < T / 2,
+            ping < SLEEP / 2,
             f"while {n} CPU jobs ran, a /ping waited {ping:.2f} s: the server's loop was not free.",
         )
     finally:

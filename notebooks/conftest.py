@@ -1,0 +1,107 @@
+"""Each notebook runs under nbval twice in one kernel: its learner edition first, then the whole notebook.
+
+That single kernel proves three things for the price of two executions:
+
+* **the learner edition fails only in exercise cells**, with ``NotImplementedError`` (the placeholder) or
+  ``ExerciseFailed`` (a check), and fails in every exercise that has a solution: no solution leaks, and no
+  later cell depends on one (items ``learner Cell N``);
+* **every cell of the notebook passes**: nbval's own items (``Cell N``), solutions included;
+* **a rerun in the same kernel works**: the notebook's cells run after the learner edition has started,
+  and left behind, every server the notebook starts.
+
+``pytest --nbval`` or ``--nbval-lax`` still gives nbval's plain single run instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbval.plugin import IPyNbCell, IPyNbFile
+
+from course_app.editions import has_solution, learner_edition
+
+#: what an unsolved exercise may raise: the placeholder, or a check that explains what is wrong
+LEARNER_ERRORS = frozenset({"NotImplementedError", "ExerciseFailed"})
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    options = parent.config.option
+    if file_path.suffix == ".ipynb" and not (options.nbval or options.nbval_lax):
+        return CourseNotebook.from_parent(parent, path=file_path)
+    return None
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+class CourseNotebook(IPyNbFile):
+    """A notebook: its learner edition's cells, then its own cells, in one kernel. Outputs are not compared."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.compare_outputs = False  # as --nbval-lax: the notebooks' assertions are the checks
+        self.failed_exercises: set[int] = set()  # exercises (by number) whose learner cells raised
+
+    def collect(self) -> Iterator[pytest.Item]:
+        source = nbformat.read(str(self.fspath), as_version=4)
+        learner = learner_edition(source, self.fspath.basename)
+        kept = [cell for cell in source.cells if "solution" not in _tags(cell)]  # the cells learner_edition keeps
+        exercise = -1  # the number of the current run of exercise cells (one exercise and its check)
+        in_exercise = False
+        code_cells = [(c, o) for c, o in zip(learner.cells, kept, strict=True) if c.cell_type == "code"]
+        solved: dict[int, int] = {}  # exercise -> index in code_cells of its last cell, for exercises with solutions
+        numbered = []
+        for index, (cell, original) in enumerate(code_cells):
+            is_exercise = "exercise" in _tags(cell)
+            if is_exercise and not in_exercise:
+                exercise += 1
+            in_exercise = is_exercise
+            numbered.append(exercise if is_exercise else None)
+            if is_exercise and (has_solution(original.source) or exercise in solved):
+                solved[exercise] = index
+        last_cells = {index: number for number, index in solved.items()}
+        for index, (cell, _) in enumerate(code_cells):
+            yield LearnerCell.from_parent(
+                self,
+                name=f"learner Cell {index}",
+                cell_num=index,
+                cell=cell,
+                options={"check_exception": numbered[index] is not None, "check": False, "skip": False},
+                exercise=numbered[index],
+                closes_solved_exercise=last_cells.get(index),
+            )
+        yield from super().collect()
+
+
+class LearnerCell(IPyNbCell):
+    """A cell of the learner edition: an exercise cell may fail, in the ways an unsolved exercise fails."""
+
+    def __init__(self, *args: Any, exercise: int | None, closes_solved_exercise: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exercise = exercise
+        self.closes_solved_exercise = closes_solved_exercise
+
+    def runtest(self) -> None:
+        super().runtest()  # raises for any error outside exercise cells
+        notebook: CourseNotebook = self.parent
+        errors = [out for out in self.test_outputs or [] if out.output_type == "error"]
+        for error in errors:
+            if error.ename not in LEARNER_ERRORS:
+                self.raise_cell_error(
+                    f"the learner edition's exercise cell raised {error.ename}: {error.evalue}; an unsolved "
+                    f"exercise should raise only {' or '.join(sorted(LEARNER_ERRORS))}",
+                    "\n" + "\n".join(error.traceback),
+                )
+        if errors and self.exercise is not None:
+            notebook.failed_exercises.add(self.exercise)
+        number = self.closes_solved_exercise
+        if number is not None and number not in notebook.failed_exercises:
+            self.raise_cell_error(
+                "this exercise passes in the learner edition, without its solution: part of the solution is "
+                "outside the ### BEGIN SOLUTION / ### END SOLUTION markers, or the check cannot fail"
+            )

@@ -1,0 +1,13 @@
+from fastapi import FastAPI
+
+from course_app.chapters import ch01_async_vs_sync as ch01
+
+EXPECTED = "the event loop was blocked"
+
+app = FastAPI()
+app.include_router(ch01.ping_router)
+
+
+@app.get("/lookup/{key}")
+async def lookup(key: str) -> dict[str, str]:
+    return ch01.legacy_lookup(key)  # a blocking call inside async def

@@ -1,0 +1,70 @@
+"""What every chapter's apps promise, for every chapter at once (a new chapter is covered with no new test).
+
+* each chapter is a package with one app per module, which the CLI can serve by name;
+* hostile input to any route gets a clear 4xx (or a 503/504 naming what is missing), never a 500 with a
+  traceback, except where a 500 is the lesson (listed in ``LESSONS``, with the notebook that says so).
+"""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+
+import httpx
+import pytest
+
+from course_app.chapters import app_modules, apps_of, chapter, chapters
+from course_app.server import LiveServer
+
+#: (chapter, module, path) whose 500 is what the chapter teaches
+LESSONS = {("ch01_async_vs_sync", "seed_as_pasted", "/io-intensive")}
+HOSTILE_QUERIES = ["", "?delay=-1", "?delay=abc", "?delay=1e309", "?seconds=-5", "?seconds=nan", "?name=", "?x=%00"]
+HOSTILE_SEGMENTS = ["-1", "abc", "99999999999999999999", "%00"]
+
+APPS = [
+    (name, module_name, module) for name in chapters() for module_name, module in app_modules(chapter(name)).items()
+]
+
+
+def test_every_chapter_is_a_package_of_small_apps() -> None:
+    assert chapters()[:2] == ["ch00_welcome", "ch01_async_vs_sync"]
+    for name in chapters():
+        package = chapter(name)
+        assert package.__doc__, f"{name} has no docstring saying what its modules are"
+        apps = apps_of(package)
+        assert apps, f"{name} defines no app"
+        for module_name in apps:
+            assert f".{module_name}`" in package.__doc__, f"{name}'s docstring does not list its module {module_name}"
+
+
+def _paths(template: str) -> list[str]:
+    if "{" not in template:
+        return [template]
+    return [re.sub(r"\{[^}]+\}", segment, template) for segment in HOSTILE_SEGMENTS]
+
+
+def _operations(app: object) -> list[tuple[str, str]]:
+    """(method, path template) of every route, from the app's OpenAPI schema: included routers too."""
+    schema = app.openapi()  # type: ignore[attr-defined]
+    return [(method.upper(), path) for path, item in schema["paths"].items() for method in item]
+
+
+@pytest.mark.parametrize(("chapter_name", "module_name", "module"), APPS, ids=[f"{c[:4]}.{m}" for c, m, _ in APPS])
+def test_hostile_input_gets_a_clear_answer(chapter_name: str, module_name: str, module: ModuleType) -> None:
+    operations = _operations(module.app)
+    assert operations
+    with LiveServer(module.app, log_level="critical") as srv, httpx.Client(base_url=srv.url, timeout=20) as client:
+        for method, template in operations:
+            if (chapter_name, module_name, template) in LESSONS:
+                continue
+            for path in _paths(template):
+                for query in HOSTILE_QUERIES:
+                    r = client.request(method, path + query)
+                    assert r.status_code < 500 or r.status_code in (503, 504), (method, path + query, r.text)
+                    if r.status_code in (503, 504):
+                        assert r.json()["detail"], "a 503 or 504 says what is missing"
+            allowed = {m for m, t in operations if t == template}
+            wrong_method = next(m for m in ("PATCH", "PUT", "POST") if m not in allowed)
+            assert client.request(wrong_method, _paths(template)[0]).status_code == 405
+        assert client.get("/no-such-page").status_code == 404
+    assert not srv.errors, srv.errors
