@@ -16,7 +16,7 @@ from .loadgen import (
     ideal_threadpool,
     load,
 )
-from .measure import BusyAndPings, best_of, ping_while_busy, thread_limit
+from .measure import BusyAndPings, best_of, free_cores, ping_while_busy, thread_limit
 from .plots import compare, scaling, timeline
 from .probes import Probe, probe
 from .server import LiveServer, ServerStartError, running_servers, serve, stop_all
@@ -34,6 +34,7 @@ __all__ = [
     "calibrate",
     "calibration",
     "compare",
+    "free_cores",
     "ideal_async",
     "ideal_serial",
     "ideal_threadpool",

@@ -2,14 +2,18 @@
 
 * :func:`best_of`: the least disturbed of a few runs, as ``timeit.repeat`` reasons;
 * :func:`ping_while_busy`: who is kept waiting: a batch of slow requests, and cheap ``GET /ping``\\ s meanwhile;
-* :func:`thread_limit`: the size of anyio's thread limiter of the loop that awaits it.
+* :func:`thread_limit`: the size of anyio's thread limiter of the loop that awaits it;
+* :func:`free_cores`: how many cores CPU-bound processes get right now (on a shared machine, fewer than it has).
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import operator
+import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple, TypeVar
 
 import anyio.to_thread
@@ -17,7 +21,7 @@ import anyio.to_thread
 from .loadgen import LoadResult, load
 from .server import LiveServer
 
-__all__ = ["BusyAndPings", "best_of", "ping_while_busy", "thread_limit"]
+__all__ = ["BusyAndPings", "best_of", "free_cores", "ping_while_busy", "thread_limit"]
 
 R = TypeVar("R")
 
@@ -68,3 +72,36 @@ async def ping_while_busy(
 async def thread_limit() -> float:
     """The size of anyio's default thread limiter *of the loop that awaits this*."""
     return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+def _spin(n: int) -> float:
+    """Pure-Python CPU work in a worker process; returns the seconds it took there."""
+    started = time.perf_counter()
+    sum(i * i for i in range(n))
+    return time.perf_counter() - started
+
+
+async def free_cores(processes: int = 2, n: int = 2_000_000) -> float:
+    """How many cores ``processes`` CPU-bound processes get right now: from 1.0 (they take turns) to ``processes``.
+
+    One job alone, then ``processes`` jobs at once, in fresh worker processes (the best of two of each):
+    ``processes × alone / together``. A quiet machine with enough cores gives about ``processes``; a core kept
+    busy by another program, or another learner's kernel, gives less. Takes about a second.
+    """
+    if not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes must be a positive whole number, not {processes!r}")
+    loop = asyncio.get_running_loop()
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        await asyncio.gather(*(loop.run_in_executor(pool, _spin, 1000) for _ in range(processes)))  # start them
+
+        async def together(k: int) -> float:
+            started = time.perf_counter()
+            await asyncio.gather(*(loop.run_in_executor(pool, _spin, n) for _ in range(k)))
+            return time.perf_counter() - started
+
+        alone = min([await together(1), await together(1)])
+        many = min([await together(processes), await together(processes)])
+    finally:
+        await asyncio.to_thread(pool.shutdown)
+    return max(1.0, min(float(processes), processes * alone / many))

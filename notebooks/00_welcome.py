@@ -61,8 +61,10 @@ from course_app.exercises import ch00 as checks
 # %% [markdown]
 # ## Is this machine ready?
 #
-# The doctor checks versions, starts and stops a live server, reads the size of the thread pool, and starts
-# the embedded PostgreSQL that later chapters use. Non-essential checks (➖) only matter for later chapters.
+# The doctor checks versions, starts and stops a live server, reads the size of the thread pool (chapter 01
+# explains it), and starts the embedded PostgreSQL that the database chapters will use. Its non-essential
+# checks matter only for the database chapters (coming: PostgreSQL) or for the course's benchmarks (wrk); everything this
+# chapter and the next need is essential.
 
 # %%
 report = await doctor()
@@ -221,7 +223,9 @@ assert first.wall < 2 * t, "100 awaiting handlers should overlap"
 #
 # Nothing is free: the client parses responses and the server parses requests, in the same Python process as
 # this notebook. The course therefore **measures its own overhead** against a plain ASGI app whose answer is
-# known exactly (N concurrent `sleep(0.2)` take 0.2 s), and every plot states it in its footnote.
+# known exactly (N concurrent `sleep(0.2)` take 0.2 s). From then on, the footnote of every plot states the
+# overhead of the client that measured it; the timeline above came first, so its footnote says "not
+# calibrated yet", and so do plots of clients the course never calibrates.
 
 # %%
 cal = await calibrate()
@@ -250,11 +254,20 @@ compare(engines, {k: t for k in engines}, title="Same server, same 100 requests:
 
 # %% [markdown]
 # The server was identical in all four runs; only the client changed. httpx spends its time in its own
-# connection pool, and (counter-intuitively) a *warm* pool of 100 connections is the slowest of all: profiled,
-# almost all of it goes to httpcore's bookkeeping in `_assign_requests_to_connections`, which rescans every
-# connection for every queued request, quadratic in the pool size (encode/httpcore#1035, encode/httpx#3215).
-# That is why the course times with the raw engine and writes client code with httpx. Each result says which
-# client produced it (`r.client`), and so does every plot.
+# connection pool, and (counter-intuitively) a *warm* pool of 100 connections is the slowest of all. That is
+# why the course times with the raw engine and writes client code with httpx. Each result says which client
+# produced it (`r.client`), and so does every plot.
+#
+# <details><summary><b>Note, for the curious:</b> why is a warm pool the slowest?</summary>
+#
+# Profiled, almost all of httpx's time goes to one clean-up pass in httpcore's connection pool. Every time a
+# request is added or removed, `_assign_requests_to_connections` walks the pool, and for **each idle
+# connection** it counts the idle connections by building a list of the **whole pool** again
+# (`httpcore/_async/connection_pool.py`, lines 293–295 in httpcore 1.0.9). With 100 idle connections that is
+# 100 × 100 steps, per request, twice. A cold pool has no idle connections yet, so it skips the cost; a warm,
+# idle one pays it in full. A fix has been proposed upstream (the pull request encode/httpcore#1035; the
+# symptom is discussed in encode/httpx#3215).
+# </details>
 
 # %%
 raw_r, httpx_warm = engines["raw (course)"], engines["httpx, warm pool"]
@@ -268,10 +281,11 @@ assert engines["aiohttp"].wall < httpx_warm.wall
 #
 # Write `GET /wait/{ms}` on `my_app`: it waits `ms` milliseconds **without blocking the event loop**, then
 # returns `{"waited_ms": ms}`. A negative or absurd wait (over 2000 ms) must be refused with **422**, not
-# crash the server. The check below starts your app on a live server, fires 20 concurrent requests at it,
-# and tells you what is wrong, if anything.
+# crash the server. The check below starts your app on a live server, sends one request, then 20 at once,
+# and tells you what is wrong, if anything. It says up front how long it may take.
 #
-# *Hint:* `Path(ge=..., le=...)` declares limits on a path parameter.
+# *Hint:* `Path(ge=..., le=...)` declares limits on a path parameter. Once you have tried,
+# `checks.show_me("0.1")` prints a solution.
 
 # %% tags=["exercise"]
 from fastapi import FastAPI, Path

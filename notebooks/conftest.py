@@ -9,11 +9,18 @@ That single kernel proves three things for the price of two executions:
 * **a rerun in the same kernel works**: the notebook's cells run after the learner edition has started,
   and left behind, every server the notebook starts.
 
+And while the learner edition runs, another process keeps one core busy, as a second learner's kernel does on
+a workshop hub: every timing assertion outside the exercises must hold on a busy machine, so it is tested on
+one. ``COURSE_TEST_BUSY=0`` turns that off (to tell a load-dependent failure from another).
+
 ``pytest --nbval`` or ``--nbval-lax`` still gives nbval's plain single run instead.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +33,30 @@ from course_app.editions import has_solution, learner_edition
 
 #: what an unsolved exercise may raise: the placeholder, or a check that explains what is wrong
 LEARNER_ERRORS = frozenset({"NotImplementedError", "ExerciseFailed"})
+#: a process that keeps one core busy, for at most as many seconds as its argument
+SPIN = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
+SPIN_SECONDS = 600  # a bound, should the test run never stop it
+
+
+class BusyCore:
+    """Keeps one core busy with a spinning Python process, until :meth:`stop` (or ``SPIN_SECONDS``)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self.process is None and os.environ.get("COURSE_TEST_BUSY", "1") != "0":
+            self.process = subprocess.Popen([sys.executable, "-c", SPIN, str(SPIN_SECONDS)])
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -46,6 +77,15 @@ class CourseNotebook(IPyNbFile):
         super().__init__(*args, **kwargs)
         self.compare_outputs = False  # as --nbval-lax: the notebooks' assertions are the checks
         self.failed_exercises: set[int] = set()  # exercises (by number) whose learner cells raised
+        self.busy = BusyCore()  # during the learner edition only
+
+    def setup(self) -> None:
+        super().setup()
+        self.busy.start()
+
+    def teardown(self) -> None:
+        self.busy.stop()
+        super().teardown()
 
     def collect(self) -> Iterator[pytest.Item]:
         source = nbformat.read(str(self.fspath), as_version=4)
@@ -66,6 +106,7 @@ class CourseNotebook(IPyNbFile):
                 solved[exercise] = index
         last_cells = {index: number for number, index in solved.items()}
         for index, (cell, _) in enumerate(code_cells):
+            last = index == len(code_cells) - 1
             yield LearnerCell.from_parent(
                 self,
                 name=f"learner Cell {index}",
@@ -74,6 +115,7 @@ class CourseNotebook(IPyNbFile):
                 options={"check_exception": numbered[index] is not None, "check": False, "skip": False},
                 exercise=numbered[index],
                 closes_solved_exercise=last_cells.get(index),
+                ends_learner_edition=last,
             )
         yield from super().collect()
 
@@ -81,14 +123,29 @@ class CourseNotebook(IPyNbFile):
 class LearnerCell(IPyNbCell):
     """A cell of the learner edition: an exercise cell may fail, in the ways an unsolved exercise fails."""
 
-    def __init__(self, *args: Any, exercise: int | None, closes_solved_exercise: int | None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        exercise: int | None,
+        closes_solved_exercise: int | None,
+        ends_learner_edition: bool,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.exercise = exercise
         self.closes_solved_exercise = closes_solved_exercise
+        self.ends_learner_edition = ends_learner_edition
 
     def runtest(self) -> None:
-        super().runtest()  # raises for any error outside exercise cells
         notebook: CourseNotebook = self.parent
+        try:
+            self._run(notebook)
+        finally:
+            if self.ends_learner_edition:
+                notebook.busy.stop()  # the notebook's own cells then run on a quiet machine
+
+    def _run(self, notebook: CourseNotebook) -> None:
+        super().runtest()  # raises for any error outside exercise cells
         errors = [out for out in self.test_outputs or [] if out.output_type == "error"]
         for error in errors:
             if error.ename not in LEARNER_ERRORS:

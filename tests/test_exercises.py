@@ -9,9 +9,12 @@ declares as the answer (``answer_keys``), while the instructor edition holds all
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
-from collections.abc import Awaitable, Callable
+import textwrap
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,8 +23,9 @@ import anyio.to_thread
 import nbformat
 import pytest
 
-from course_app.editions import learner_edition
-from course_app.exercises import ExerciseFailed
+from course_app.editions import PLACEHOLDER, learner_edition
+from course_app.exercises import _HINTS as HINTS
+from course_app.exercises import ExerciseFailed, Hint, show_me
 from course_app.exercises import ch00 as checks00
 from course_app.exercises import ch01 as checks01
 from tests.answers import answers
@@ -38,10 +42,18 @@ EXERCISES: dict[str, Check] = {
 CASES = [(exercise, answer) for exercise in EXERCISES for answer in answers(exercise)]
 
 
+def _pools(module: ModuleType) -> list[ProcessPoolExecutor]:
+    found = [getattr(module, "pool", None), getattr(getattr(module, "app", None), "state", None)]
+    found[1] = getattr(found[1], "pool", None)
+    return [p for p in found if isinstance(p, ProcessPoolExecutor)]
+
+
 @pytest.fixture(params=CASES, ids=[f"{e}.{a.__name__.rpartition('.')[2]}" for e, a in CASES])
-def case(request: pytest.FixtureRequest) -> tuple[Check, ModuleType]:
+def case(request: pytest.FixtureRequest) -> Iterator[tuple[Check, ModuleType]]:
     exercise, answer = request.param
-    return EXERCISES[exercise], answer
+    yield EXERCISES[exercise], answer
+    for pool in _pools(answer):  # a wrong answer's pool that the app never shut down: not left running
+        pool.shutdown(cancel_futures=True)
 
 
 async def test_each_answer_gets_what_it_deserves(
@@ -75,10 +87,32 @@ async def test_check_thread_limit_spots_a_limit_set_on_the_wrong_loop() -> None:
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = 100  # what a notebook cell does: the caller's loop, not the server's
     try:
-        with pytest.raises(ExerciseFailed, match="set it in the app's lifespan"):
+        with pytest.raises(ExerciseFailed, match="call it inside the lifespan, which runs on the server's loop"):
             await checks01.check_thread_limit(no_limit.app)
     finally:
         limiter.total_tokens = 40
+
+
+async def test_a_limit_left_in_the_notebooks_loop_is_not_held_against_a_right_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.answers.ex1_2 import solution
+
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = 100  # an earlier try set it in a cell; the lifespan is right now
+    try:
+        await checks01.check_thread_limit(solution.app)
+    finally:
+        limiter.total_tokens = 40
+    assert "one wave" in capsys.readouterr().out
+
+
+def test_show_me_prints_every_paste_of_an_exercise(capsys: pytest.CaptureFixture[str]) -> None:
+    show_me("1.3")
+    out = capsys.readouterr().out
+    assert "placeholder 1 of 2, the lifespan" in out and "request.app.state.pool" in out
+    with pytest.raises(ValueError, match="no exercise '9.9'"):
+        show_me("9.9")
 
 
 # -- no answer given away ---------------------------------------------------------------------------------------
@@ -117,3 +151,62 @@ def test_no_exercise_gives_its_answer_away(path: Path) -> None:
                 f"{path.name}, {name}: the learner edition already contains {key.pattern!r}: "
                 "move it between the ### BEGIN SOLUTION / ### END SOLUTION markers"
             )
+
+
+# -- hints that work where they are pasted -------------------------------------------------------------------------
+
+
+def _imports(cells: list[str]) -> str:
+    """Every import statement of ``cells`` (top-level ``await`` allowed in them, as in a notebook)."""
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    found = []
+    for source in cells:
+        tree = compile(source, "<cell>", "exec", flags=flags)
+        found += [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(found)
+
+
+def _paste(source: str, pastes: list[Hint]) -> tuple[str, list[Hint]]:
+    """``source`` with its placeholders replaced by the first of ``pastes``, in order; the pastes left over."""
+    first, second = PLACEHOLDER.splitlines()
+    lines, out, left = source.splitlines(), [], list(pastes)
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() == first and i + 1 < len(lines) and lines[i + 1].strip() == second:
+            assert left, f"more placeholders than hints in:\n{source}"
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            out += textwrap.indent(left.pop(0).code, indent).splitlines()
+            i += 2
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out), left
+
+
+HINTED = [(path, name) for path in NOTEBOOKS for name, _ in exercises_of(nbformat.read(path, as_version=4))]
+
+
+@pytest.mark.parametrize(("path", "check_name"), HINTED, ids=[f"{p.stem[:2]}.{n}" for p, n in HINTED])
+async def test_the_hints_pasted_into_the_learner_edition_pass_the_check(
+    path: Path, check_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    learner = learner_edition(nbformat.read(path, as_version=4), path.name)
+    checks = importlib.import_module(f"course_app.exercises.ch{path.stem[:2]}")
+    check = getattr(checks, check_name)
+    number = check.exercise
+    code = [c for c in learner.cells if c.cell_type == "code"]
+    cells = [c.source for c in code]
+    start = next(i for i, c in enumerate(cells) if f"checks.{check_name}(" in c)
+    group = start  # the exercise's first cell: the run of cells tagged "exercise" that ends with the check
+    while group > 0 and "exercise" in code[group - 1].metadata.get("tags", []):
+        group -= 1
+    pastes = list(HINTS[number])
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(_imports(cells[:group]), namespace)  # what the notebook imported before the exercise
+    for source in cells[group:start]:
+        pasted, pastes = _paste(source, pastes)
+        exec(compile(pasted, f"{path.name}: exercise {number}", "exec"), namespace)
+    assert not pastes, f"exercise {number} has more hints than placeholders"
+    (app_name,) = re.findall(rf"checks\.{check_name}\((\w+)\)", cells[start])
+    await check(namespace[app_name])
+    assert "✅" in capsys.readouterr().out

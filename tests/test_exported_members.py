@@ -17,6 +17,7 @@ def test_all_is_pinned() -> None:
         "calibrate",
         "calibration",
         "compare",
+        "free_cores",
         "ideal_async",
         "ideal_serial",
         "ideal_threadpool",

@@ -10,9 +10,13 @@ wrong in plain words.
 
 from __future__ import annotations
 
+import http
 import json
 import re
+import textwrap
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..loadgen import LoadResult
@@ -20,14 +24,19 @@ from ..server import LiveServer, ServerStartError
 
 __all__ = [
     "ExerciseFailed",
+    "Hint",
     "all_ok",
+    "announce",
     "answer_keys",
     "describe_error",
+    "describe_statuses",
     "ensure_callable",
+    "hints",
     "json_body",
     "no_server_errors",
     "passed",
     "require",
+    "show_me",
     "start_app",
 ]
 
@@ -35,8 +44,9 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def answer_keys(*patterns: str) -> Callable[[F], F]:
-    """Declare what a check's exercise asks the learner to write, as regular expressions over the cell's code.
+def answer_keys(exercise: str, *patterns: str) -> Callable[[F], F]:
+    """Declare which exercise a check judges ("1.3"), and what it asks the learner to write, as regular
+    expressions over the exercise cells' code.
 
     The learner edition of the exercise must match none of them (nothing of the answer given away outside the
     solution markers), and the instructor edition all of them (the keys describe the real solution). The test
@@ -45,10 +55,51 @@ def answer_keys(*patterns: str) -> Callable[[F], F]:
     compiled = tuple(re.compile(p) for p in patterns)
 
     def declare(check: F) -> F:
+        check.exercise = exercise  # type: ignore[attr-defined]
         check.answer_keys = compiled  # type: ignore[attr-defined]
         return check
 
     return declare
+
+
+@dataclass(frozen=True)
+class Hint:
+    """The code that replaces one ``# YOUR CODE HERE`` placeholder of an exercise, exactly as it is to be pasted.
+
+    tests/test_exercises.py pastes every hint into the learner edition's cell, in place of its placeholder, runs
+    the cell and the check: a hint that fails when pasted fails that test.
+    """
+
+    exercise: str  # "1.3"
+    where: str  # which placeholder, in words: "the lifespan, before yield"
+    code: str
+
+
+_HINTS: dict[str, list[Hint]] = {}
+
+
+def hints(exercise: str, *pastes: tuple[str, str]) -> list[Hint]:
+    """Register the answer of ``exercise``: one ``(where, code)`` per placeholder, in the order they appear."""
+    _HINTS[exercise] = [Hint(exercise, where, textwrap.dedent(code).strip("\n")) for where, code in pastes]
+    return _HINTS[exercise]
+
+
+def show_me(exercise: str) -> None:
+    """Print the code that solves ``exercise`` ("1.3"), for a learner who has tried and wants to see it."""
+    if exercise not in _HINTS:
+        known = ", ".join(sorted(_HINTS)) or "none loaded yet: import the chapter's checks first"
+        raise ValueError(f"no exercise {exercise!r}; the exercises with answers are: {known}")
+    pastes = _HINTS[exercise]
+    print(f"Exercise {exercise}: replace each `# YOUR CODE HERE` and the `raise NotImplementedError()` under it.\n")
+    for number, paste in enumerate(pastes, 1):
+        placeholder = f"placeholder {number} of {len(pastes)}, " if len(pastes) > 1 else ""
+        print(f"# {placeholder}{paste.where}:")
+        print(paste.code, end="\n\n")
+
+
+def announce(what: str, seconds: float) -> None:
+    """Say up front what the check sends, and how long it may take at most."""
+    print(f"Checking: {what}. This takes {seconds:g} s at most.")
 
 
 class ExerciseFailed(AssertionError):
@@ -69,11 +120,75 @@ def passed(message: str) -> None:
     print(f"\u2705 {message}")
 
 
+_ERRORS: list[tuple[type[BaseException], re.Pattern[str], str]] = [
+    (
+        Exception,
+        re.compile(r"'coroutine' object is not iterable|<coroutine object"),
+        "your handler returned a coroutine instead of its result: an async function (or run_in_threadpool) was "
+        "called without `await` in front of it",
+    ),
+    (
+        Exception,
+        re.compile(r"await wasn't used with future|<Future (pending|finished)"),
+        "your handler returned a Future instead of its result: `run_in_executor(...)` needs `await` in front of it",
+    ),
+    (
+        TypeError,
+        re.compile(r"object (\w+) can't be used in 'await' expression"),
+        "you put `await` in front of something that is not awaitable (a plain function's result): `await` goes in "
+        "front of a coroutine, such as a call of an async function, run_in_threadpool(...) or run_in_executor(...)",
+    ),
+    (
+        TypeError,
+        re.compile(r"first argument must be callable|object is not callable|a callable object was expected"),
+        "you called the function yourself and passed on its result: pass the function and its arguments "
+        "separately, `run_in_threadpool(f, x)`, not `run_in_threadpool(f(x))`",
+    ),
+    (
+        TypeError,
+        re.compile(r"'async for' requires an object with __aiter__|is not an async iterator"),
+        "you wrote `async for` over a coroutine: a coroutine is awaited once (`await f()`); `async for` is for "
+        "async generators and streams",
+    ),
+    (
+        BrokenProcessPool,
+        re.compile(r""),
+        "the process pool broke: a worker process died. Most often the function sent to it was defined in a "
+        "notebook cell: it pickles by name, and a fresh worker process cannot find that name (the worker's "
+        "traceback above says so). Send a function defined in a module, such as `ch01.cpu_work`",
+    ),
+]
+
+
 def describe_error(exc: BaseException) -> str:
-    """A plain-words account of an exception the learner's code raised."""
+    """A plain-words account of an exception the learner's code raised, with the original below it."""
     if isinstance(exc, NotImplementedError):
         return "the exercise code is still the placeholder: replace `raise NotImplementedError()` with your solution"
-    return f"your code raised {type(exc).__name__}: {exc}"
+    original = f"{type(exc).__name__}: {exc}".strip()
+    for kind, pattern, words in _ERRORS:
+        if isinstance(exc, kind) and pattern.search(original):
+            return f"{words}.\n(The original error: {_shorten(original)})"
+    return f"your code raised {_shorten(original)}"
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_statuses(result: LoadResult) -> str:
+    """What a run's answers were, in words: ``20 × 404 Not Found``, ``3 × no answer within 1 s``."""
+    parts = []
+    for key, count in result.statuses.most_common():
+        if isinstance(key, int):
+            try:
+                name = f"{key} {http.HTTPStatus(key).phrase}"
+            except ValueError:
+                name = str(key)
+        else:
+            name = {"timeout": "no answer in time", "cut off": "cut off by the check's own bound"}.get(key, key)
+        parts.append(f"{count} × {name}")
+    return ", ".join(parts)
 
 
 def ensure_callable(obj: Any, what: str) -> None:
@@ -97,8 +212,10 @@ def no_server_errors(srv: LiveServer, what: str) -> None:
 
 
 def all_ok(result: LoadResult, what: str) -> None:
-    statuses = dict(result.statuses)
-    require(statuses == {200: result.n}, f"{what} should answer 200 every time; it answered {statuses}")
+    require(
+        dict(result.statuses) == {200: result.n},
+        f"{what} should answer with status 200 (OK) every time; it answered: {describe_statuses(result)}",
+    )
 
 
 def json_body(result: LoadResult, what: str) -> Any:

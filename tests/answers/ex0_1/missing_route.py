@@ -1,5 +1,5 @@
 from fastapi import FastAPI
 
-EXPECTED = "should answer 200 every time; it answered {404: 20}"
+EXPECTED = "should answer with status 200 (OK) every time; it answered: 20 × 404 Not Found"
 
 app = FastAPI()

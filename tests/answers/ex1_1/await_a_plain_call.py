@@ -1,0 +1,13 @@
+from fastapi import FastAPI
+
+from course_app.chapters import ch01_async_vs_sync as ch01
+
+EXPECTED = "in front of something that is not awaitable"
+
+app = FastAPI()
+app.include_router(ch01.ping_router)
+
+
+@app.get("/lookup/{key}")
+async def lookup(key: str) -> dict[str, str]:
+    return await ch01.legacy_lookup(key)  # type: ignore[misc]
