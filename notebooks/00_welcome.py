@@ -212,7 +212,7 @@ first = await load(srv, f"/sleep?seconds={t}", n=100, label="100 × await asynci
 first
 
 # %%
-timeline(first, ideal=t)
+timeline(first, ideal=t, ideal_label="all 100 sleep at once")
 
 # %%
 assert first.ok == 100

@@ -233,7 +233,7 @@ with probe(srv) as p41:
     r41 = await load(srv, "/sync", n=41, **BOUNDS, label="41 × def + time.sleep")
 print(p41)
 assert p41.max_threads_busy == 40 and p41.max_threads_waiting == 1
-timeline(r41, probe=p41, ideal=ideal_threadpool(41, T))
+timeline(r41, probe=p41, ideal=ideal_threadpool(41, T), ideal_label="2 waves of 40 threads")
 
 # %% [markdown]
 # ## What really blocks: `time.sleep` inside `async def`
@@ -277,7 +277,7 @@ with probe(blk) as p_block:
     r_block = await load(blk, "/async-blocking", n=5, **BOUNDS, label="5 × async def + time.sleep")
 print(p_block)
 assert p_block.max_lag > 0.8 * T and p_block.max_threads_busy == 0
-timeline(r_block, probe=p_block, ideal=ideal_serial(5, T))
+timeline(r_block, probe=p_block, ideal=ideal_serial(5, T), ideal_label="5 × T, one after another")
 
 # %% [markdown]
 # ## Who is kept waiting?
@@ -437,6 +437,7 @@ compare(
         "limit set in a cell": ideal_threadpool(80, T),
         "limit set in the lifespan": ideal_threadpool(80, T, workers=100),
     },
+    ideal_labels={"limit set in a cell": "2 waves of 40 threads", "limit set in the lifespan": "1 wave of 100 threads"},
     title="80 concurrent def requests",
 )
 
@@ -657,7 +658,12 @@ assert conn_per_request >= 40 and conn_shared <= 10, "a new client opens a new c
 assert shared.wall < 0.6 * per_request.wall
 assert shared.percentile(50) < per_request.percentile(50)
 ideal = ideal_threadpool(50, UP, workers=10)  # 10 at a time: 5 rounds of 0.1 s
-compare(io_runs, {k: ideal for k in io_runs}, title="50 calls to a 0.1 s upstream, 10 at a time")
+compare(
+    io_runs,
+    {k: ideal for k in io_runs},
+    ideal_labels={k: "5 rounds of 10 calls" for k in io_runs},
+    title="50 calls to a 0.1 s upstream, 10 at a time",
+)
 
 # %% [markdown]
 # The shared client reused its 10 connections for all 50 calls, and was close to the ideal (5 rounds of 0.1 s).
@@ -686,7 +692,7 @@ create, reuse = statistics.median(create), statistics.median(reuse)
 print(f"a new AsyncClient: {create * 1000:.1f} ms")
 print(f"a whole request on a kept-alive connection: {reuse * 1000:.1f} ms")
 assert create > 3 * reuse
-timeline(per_request, probe=io_probes["a client per request (seed)"], ideal=ideal)
+timeline(per_request, probe=io_probes["a client per request (seed)"], ideal=ideal, ideal_label="5 rounds of 10 calls")
 
 # %% [markdown]
 # ### Timeouts, and what the caller sees
