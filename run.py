@@ -1,15 +1,13 @@
 #!/usr/bin/env python3
 """One command to open the course, one to test it. Needs only Python 3.10 or newer.
 
-    python run.py lab      # install everything, open the course in JupyterLab
-    python run.py test     # install everything, run the unit tests and every notebook (nbval)
-    python run.py check    # install everything, then lint, type-check, compare notebook pairs (scripts/check)
+    python3 run.py lab     # install everything, then open the course in JupyterLab
+    python3 run.py test    # install everything, then run the unit tests and every notebook (nbval)
+    python3 run.py help    # every command
 
-Anything after the command is passed on: ``python run.py test -k server``,
-``python run.py lab --instructor``, ``python run.py doctor``.
-
-It installs into the virtual environment that is active, or else creates
-``.venv`` here. It reinstalls only when pyproject.toml changes.
+It installs into the virtual environment that is active, or else creates .venv here,
+and reinstalls only when pyproject.toml changes. Anything after the command is passed on
+to the tool underneath.
 """
 
 from __future__ import annotations
@@ -17,24 +15,59 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent
-COMMANDS = {
-    "lab": ["-m", "course_app", "lab"],
-    "test": ["-m", "pytest"],
-    "doctor": ["-m", "course_app", "doctor"],
-    "learner": ["-m", "course_app", "learner"],
-    "bench": ["-m", "benchmarks"],
-    "check": ["scripts/check"],  # a bash script, run with PYTHON set to this environment's python
+
+# command -> (what runs, in this environment's python; what it does). Help is generated from this table.
+COMMANDS: dict[str, tuple[list[str], str]] = {
+    "lab": (["-m", "course_app", "lab"], "open the course in JupyterLab (--instructor: the edition with solutions)"),
+    "test": (["-m", "pytest"], "run the unit tests and every notebook (pytest and nbval; e.g. test -k server)"),
+    "check": (["scripts/check"], "what CI checks besides the tests: ruff, mypy, notebook pairs (scripts/check)"),
+    "doctor": (["-m", "course_app", "doctor"], "versions, a live server, the thread pool, the embedded database"),
+    "learner": (["-m", "course_app", "learner"], "write the learner edition to learner/ (--force refreshes it)"),
+    "serve": (
+        ["-m", "course_app", "serve"],
+        "serve a chapter's app on 127.0.0.1 until Ctrl-C, e.g. serve 01 --app shared_client",
+    ),
+    "bench": (["-m", "benchmarks"], "performance figures (--smoke: the tiny pass CI runs)"),
 }
+HELP_WORDS = ("help", "-h", "--help")
+
+
+def usage() -> str:
+    """The help text: plain text, every command with what it does."""
+    width = max(map(len, COMMANDS))
+    lines = [
+        "usage: python3 run.py COMMAND [ARGUMENTS...]",
+        "",
+        "One command to open the course, one to test it; each installs everything first (the first time).",
+        "",
+        "commands:",
+        *(f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()),
+        f"  {'help':<{width}}  this text (also -h, --help)",
+        "",
+        "Anything after the command goes to the tool underneath:",
+        "  python3 run.py test -k server",
+        "  python3 run.py lab --instructor",
+        "  python3 run.py serve 01 --app process_pool --port 8000",
+        "",
+        "It installs into the active virtual environment, or else creates .venv here; it reinstalls only",
+        "when pyproject.toml changes. Needs Python 3.10 or newer; on Windows, type python or py for python3.",
+    ]
+    return "\n".join(lines)
 
 
 def environment() -> Path:
-    """The Python to install into: the active virtual environment, or ``.venv``."""
+    """The Python to install into: the active virtual environment, or .venv."""
     if sys.prefix != sys.base_prefix:
         return Path(sys.executable)
     home = ROOT / ".venv"
@@ -54,8 +87,12 @@ def install(python: Path) -> None:
     if marker.exists() and marker.read_text() == stamp:
         return
     print("installing the course and its dependencies (first run only) ...", flush=True)
+    # pip shows the build backend's warnings even with --quiet. setuptools warns about every editable install
+    # that a folder named like the package may shadow it: here that folder is the package, so it is only noise.
+    quiet = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:Editable installation"]))
+    env = {**os.environ, "PYTHONWARNINGS": quiet}
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{EXTRAS}]"], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{EXTRAS}]"], check=True, env=env)
     marker.write_text(stamp)
 
 
@@ -63,9 +100,15 @@ def main(argv: list[str]) -> int:
     if sys.version_info < (3, 10):  # noqa: UP036 - run.py must say so on an old Python, not crash
         print(f"the course needs Python 3.10 or newer; this is {sys.version.split()[0]}", file=sys.stderr)
         return 2
-    if not argv or argv[0] not in COMMANDS:
-        print(__doc__, file=sys.stderr)
-        print(f"commands: {', '.join(COMMANDS)}", file=sys.stderr)
+    if not argv:
+        print(usage(), file=sys.stderr)
+        return 2
+    if argv[0] in HELP_WORDS:
+        print(usage())
+        return 0
+    if argv[0] not in COMMANDS:
+        print(f"run.py: unknown command {argv[0]!r}", file=sys.stderr)
+        print(f"commands: {', '.join(COMMANDS)}  (python3 run.py help says what each does)", file=sys.stderr)
         return 2
     python = environment()
     try:
@@ -74,10 +117,43 @@ def main(argv: list[str]) -> int:
         print(f"installation failed ({exc}); see pip's message above", file=sys.stderr)
         return 1
     os.chdir(ROOT)
-    command = COMMANDS[argv[0]]
+    command = COMMANDS[argv[0]][0]
     if command[0].startswith("scripts/"):
         return run_script(python, command[0], argv[1:])
-    return subprocess.call([str(python), *command, *argv[1:]])
+    return call([str(python), *command, *argv[1:]])
+
+
+def call(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    """Run ``cmd`` to its end and return its exit status, as a shell would run it in the foreground.
+
+    Ctrl-C reaches the command from the terminal, and this process ignores it meanwhile: the command
+    decides (JupyterLab asks, the server stops cleanly), instead of being killed a moment later.
+    SIGTERM and SIGHUP sent to this process are passed on to the command. Death by a signal is
+    reported as 128 + its number, as shells do.
+    """
+    with subprocess.Popen(cmd, env=env) as proc, _passing_signals_to(proc):
+        code = proc.wait()
+    return 128 - code if code < 0 else code
+
+
+@contextmanager
+def _passing_signals_to(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
+        yield
+        return
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    forwarded = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def find_bash() -> str | None:
@@ -91,7 +167,7 @@ def find_bash() -> str | None:
 
 
 def run_script(python: Path, script: str, args: list[str]) -> int:
-    """Run one of the bash scripts in scripts/ with this environment's python as ``PYTHON``."""
+    """Run one of the bash scripts in scripts/ with this environment's python as PYTHON."""
     bash = find_bash()
     if bash is None:
         print(
@@ -101,7 +177,7 @@ def run_script(python: Path, script: str, args: list[str]) -> int:
         )
         return 2
     env = {**os.environ, "PYTHON": python.as_posix()}  # forward slashes: Git Bash on Windows reads them too
-    return subprocess.call([bash, script, *args], env=env)
+    return call([bash, script, *args], env=env)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType, ModuleType
 
 from .paths import checkout
 
-__all__ = ["main"]
+__all__ = ["main", "services_needed"]
+
+DESCRIPTION = (
+    "The course's own commands: check this machine, write the learner edition, open JupyterLab, serve a chapter's app."
+)
 
 
 def project_root() -> Path:
@@ -64,34 +74,124 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import serve
 
     try:
-        module = chapter(args.chapter)
+        package = chapter(args.chapter)
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    apps = apps_of(module)
+    apps = apps_of(package)
     if args.app is None and len(apps) != 1:
         print(
-            f"error: {module.__name__} has {len(apps)} apps; choose one with --app: {', '.join(apps)}", file=sys.stderr
+            f"error: {package.__name__} has {len(apps)} apps; choose one with --app: {', '.join(apps)}",
+            file=sys.stderr,
         )
         return 2
     name = args.app or next(iter(apps))
     if name not in apps:
-        print(f"error: {module.__name__} has no app {name!r}; its apps are: {', '.join(apps)}", file=sys.stderr)
+        print(f"error: {package.__name__} has no app {name!r}; its apps are: {', '.join(apps)}", file=sys.stderr)
         return 2
-    srv = serve(apps[name], port=args.port, log_level="info")
-    print(f"serving {module.__name__}:{name} at {srv.url}  (docs: {srv.url}/docs)  Ctrl-C stops it")
-    try:
-        while srv.running:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.stop()
+    module = sys.modules[f"{package.__name__}.{name}"]
+    for variable, service in services_needed(module, package, apps).items():
+        value = os.environ.get(variable, "").strip()
+        if value:
+            print(f"{variable}={value}: {service}, which this app calls", flush=True)
+        else:
+            print(
+                f"{variable} is not set: this app calls {service}; what needs it fails until you set "
+                f"{variable} to its URL and serve this app again",
+                flush=True,
+            )
+    with _stop_signals() as stop:
+        srv = serve(apps[name], port=args.port, log_level="info", stop_timeout=5.0)
+        print(f"serving {package.__name__}:{name} at {srv.url}  (docs: {srv.url}/docs)  Ctrl-C stops it", flush=True)
+        try:
+            while srv.running and stop.signal is None:
+                time.sleep(0.1)  # a signal interrupts it; its handler only records the signal
+        finally:
+            crashed = not srv.running and stop.signal is None
+            srv.stop()  # by its handle: the app's lifespan shutdown runs (e.g. a process pool is shut down)
+    if crashed:
+        print(f"error: {package.__name__}:{name} stopped by itself; see the log above", file=sys.stderr)
+        return 1
+    print(f"stopped {package.__name__}:{name}", flush=True)
     return 0
 
 
+class _StopRequest:
+    signal: int | None = None  # the signal that asked to stop, once one has
+
+
+@contextmanager
+def _stop_signals() -> Iterator[_StopRequest]:
+    """Record Ctrl-C (SIGINT), SIGTERM and SIGHUP while the block runs, instead of their default action.
+
+    Their default ends the process at once (SIGTERM, SIGHUP) or raises KeyboardInterrupt wherever the main
+    thread is (SIGINT); either way the server would not be stopped by its handle, and its lifespan shutdown
+    would not run. The handler only sets an attribute: nothing that takes a lock, which the interrupted main
+    thread might hold. Outside the main thread (where no handler can be installed) nothing is recorded.
+    """
+    stop = _StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.signal = signum
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")  # no SIGHUP on Windows
+    previous = {sig: signal.signal(sig, handler) for sig in (getattr(signal, n) for n in names if hasattr(signal, n))}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+_SERVICE_URL = re.compile(r"COURSE_[A-Z0-9_]+_URL")
+
+
+def services_needed(module: ModuleType, package: ModuleType, apps: dict[str, object]) -> dict[str, str]:
+    """The ``COURSE_*_URL`` variables an app module reads when served alone, each with the service it names.
+
+    A module may declare them: ``NEEDS = {"COURSE_UPSTREAM_URL": "an upstream service: serve 01 --app upstream"}``.
+    Else a module with a ``create_app(...)`` that takes arguments (it calls another service) is taken to read
+    the ``COURSE_*_URL`` names its chapter exports as ``*_ENV`` constants (``ch01.UPSTREAM_ENV``); when the
+    chapter has an app named after the variable (``upstream`` for ``COURSE_UPSTREAM_URL``), that is the service.
+    """
+    declared = getattr(module, "NEEDS", None)
+    if isinstance(declared, dict):
+        return {str(k): str(v) for k, v in declared.items() if _SERVICE_URL.fullmatch(str(k))}
+    create_app = getattr(module, "create_app", None)
+    if not callable(create_app) or not getattr(getattr(create_app, "__code__", None), "co_argcount", 0):
+        return {}
+    variables = sorted(
+        value
+        for attribute, value in vars(package).items()
+        if attribute.endswith("_ENV") and isinstance(value, str) and _SERVICE_URL.fullmatch(value)
+    )
+    number = package.__name__.rpartition(".")[2][2:4]
+    needed = {}
+    for variable in variables:
+        service = variable.removeprefix("COURSE_").removesuffix("_URL").lower()
+        needed[variable] = (
+            f"the {service} service (python3 run.py serve {number} --app {service})"
+            if service in apps
+            else f"the {service} service"
+        )
+    return needed
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535 (0: any free port), not {port}")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_app", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m course_app", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("doctor", help="check this machine for the course")
@@ -108,10 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=_lab)
 
-    p = sub.add_parser("serve", help="serve a chapter's app on 127.0.0.1 (for curl or a browser)")
-    p.add_argument("chapter", help="chapter number or module name, e.g. 01")
-    p.add_argument("--app", help="which app of the chapter, when it has several")
-    p.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    p = sub.add_parser(
+        "serve",
+        help="serve a chapter's app on 127.0.0.1 (for curl or a browser)",
+        description="Serve one app of a chapter on 127.0.0.1 until Ctrl-C or SIGTERM, which stop it cleanly "
+        "(its lifespan shutdown runs). An app is a module of the chapter's package, e.g. serve 01 --app shared_client.",
+    )
+    p.add_argument("chapter", help="chapter number or package name, e.g. 01 or ch01_async_vs_sync")
+    p.add_argument("--app", help="which app (module) of the chapter, when it has several")
+    p.add_argument("--port", type=_port, default=0, help="port (default: 0, any free one)")
     p.set_defaults(func=_serve)
 
     args = parser.parse_args(argv)
