@@ -91,9 +91,28 @@ def install(python: Path) -> None:
     # that a folder named like the package may shadow it: here that folder is the package, so it is only noise.
     quiet = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:Editable installation"]))
     env = {**os.environ, "PYTHONWARNINGS": quiet}
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{EXTRAS}]"], check=True, env=env)
+    if not install_with_uv(python, env):
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{EXTRAS}]"], check=True, env=env)
     marker.write_text(stamp)
+
+
+def install_with_uv(python: Path, env: dict[str, str]) -> bool:
+    """Install with uv (one wheel from PyPI, about ten times faster than pip here); False to fall back to pip.
+
+    uv reads no pip configuration: where pip must go through a configured index (a company mirror), set
+    COURSE_NO_UV=1, or let uv fail and pip take over.
+    """
+    if os.environ.get("COURSE_NO_UV", "").strip() not in ("", "0"):
+        return False
+    try:
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "uv"], check=True, env=env)
+        uv = [str(python), "-m", "uv", "pip", "install", "--quiet", "--python", str(python)]
+        subprocess.run([*uv, "-e", f"{ROOT}[{EXTRAS}]"], check=True, env=env)
+    except (subprocess.CalledProcessError, OSError):
+        print("uv could not install the course; pip will (slower) ...", flush=True)
+        return False
+    return True
 
 
 def main(argv: list[str]) -> int:
