@@ -23,6 +23,13 @@ Handles: :func:`start_postgres` returns a :class:`Postgres`. The handles of one 
 one data folder, which stops when the last of them stops, or at interpreter exit. A server that another
 process started is used, never stopped: each path stops its own server by its data folder, never by name.
 
+A kernel killed with SIGKILL (a hub's culler, the OOM killer) runs no exit code. With pgserver, every process
+that uses a server is in pgserver's list of users, and each has a guard (:func:`course_app.embedded.guard`, a
+10 MB interpreter blocked on a pipe): when its process dies without letting go, the guard stops the server at
+once unless a live process is still in the list (:func:`_stop_if_unused`), and notes what it did in
+``course_app.guard.log`` in the course folder. The binaries path has no such list and no guard: its server
+runs until the next start on its data folder adopts it (:func:`course_app.embedded.claim`).
+
 This module holds what is PostgreSQL's own; the chain, the handles, ports, owner files and messages that every
 embedded server shares are in :mod:`course_app.embedded`.
 """
@@ -32,6 +39,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -186,10 +194,18 @@ def start_postgres(data_dir: Path | str | None = None) -> Postgres:
 # -- source 2: the pgserver wheel ----------------------------------------------------------------------------
 
 
+GUARD_LOG = "course_app.guard.log"  # in the course folder: what the guards of killed kernels did
+
+
 def _start_pgserver(pgdata: Path) -> Server:
     pgserver = _pgserver()
     assert pgserver is not None, "_choose() picked pgserver, so it imports"
     _forget_dead_handles(pgserver, pgdata)
+    # pgserver keeps one instance per data folder and process, and keeps it after a release that was not the
+    # server's last: get_server() would hand back that stale instance without registering this process again,
+    # and the server could then be stopped under it. embedded.share() starts only when this process holds no
+    # server on the folder, so whatever instance is left is stale.
+    pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
     server_log = ServerLog(pgdata / "log")
     log_start = server_log.size()
     try:
@@ -200,7 +216,17 @@ def _start_pgserver(pgdata: Path) -> Server:
             root = "\nAs root, pgserver runs PostgreSQL as a system user 'pgserver' that it creates with useradd."
         message = embedded.start_failed(POSTGRES, pgdata, server_log, log_start, exc, what="pgserver", note=root)
         raise PostgresError(message) from exc
-    return Server(url=server.get_uri(), stop=server.cleanup, alive=lambda: server.get_postmaster_info().is_running())
+    guard = embedded.guard(POSTGRES, f"{__name__}:_stop_if_unused", str(pgdata), log=pgdata.parent / GUARD_LOG)
+
+    def stop() -> None:
+        try:
+            _forget_dead_handles(pgserver, pgdata)  # pgserver stops only when the list is exactly this process
+            server.cleanup()
+        finally:
+            if guard is not None:
+                guard.dismiss()
+
+    return Server(url=server.get_uri(), stop=stop, alive=lambda: server.get_postmaster_info().is_running())
 
 
 def _forget_dead_handles(pgserver: ModuleType, pgdata: Path) -> None:
@@ -210,18 +236,61 @@ def _forget_dead_handles(pgserver: ModuleType, pgdata: Path) -> None:
     data folder. A kernel killed with SIGKILL never takes its pid out, and then no later kernel ever stops the
     server: it runs until reboot. Pruning the dead pids lets the next last user stop it again.
     """
+    with pgserver.PostgresServer._lock:
+        _live_handles(pgdata)
+
+
+def _live_handles(pgdata: Path, dead: int | None = None) -> list[int] | None:
+    """The pids in pgserver's list that still run (``dead`` and zombies do not), written back if it changed;
+    None when there is no readable list. Call it holding pgserver's lock."""
     import psutil  # a dependency of pgserver
 
-    path = pgdata / ".handle_pids.json"
-    with pgserver.PostgresServer._lock:
+    def running(pid: int) -> bool:
         try:
-            pids = json.loads(path.read_text())
-        except (OSError, ValueError):
+            return pid != dead and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.Error:  # it exists, but we may not look at it: count it as a user
+            return True
+
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(pids, list):
+        return None
+    alive = [pid for pid in pids if isinstance(pid, int) and running(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
+    return alive
+
+
+def _stop_if_unused(dead: str, pgdata: str) -> None:
+    """Run by the guard (:func:`course_app.embedded.guard`) of a process that died holding the pgserver server of
+    ``pgdata``: stop the server unless a live process still uses it.
+
+    Under pgserver's lock, which every start and release takes too: a kernel that is starting either registered
+    itself before (then it is live, and the server stays) or starts a new server after.
+    """
+    pgserver = _pgserver()
+    if pgserver is None:
+        return
+    folder = Path(pgdata)
+    with pgserver.PostgresServer._lock:
+        live = _live_handles(folder, dead=int(dead))
+        if live is None:
+            print(f"  {folder} has no list of the processes using its server: left as it is", file=sys.stderr)
             return
-        if isinstance(pids, list):
-            alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
-            if alive != pids:
-                path.write_text(json.dumps(alive))
+        if live:
+            print(f"  processes {live} still use the server in {folder}: left running", file=sys.stderr)
+            return
+        info = pgserver.utils.PostmasterInfo.read_from_pgdata(folder)
+        if info is None or not info.is_running():
+            print(f"  no server runs in {folder}", file=sys.stderr)
+            return
+        pgserver.pg_ctl(["-w", "stop"], pgdata=folder, user="pgserver" if embedded.is_root() else None)
+        print(f"  no live process used the server in {folder}: stopped it", file=sys.stderr)
 
 
 # -- source 3: PostgreSQL binaries ---------------------------------------------------------------------------

@@ -15,7 +15,8 @@ What this module does for every service:
 - the programs: :func:`run` (as a server account when we are root: :func:`server_account`, :func:`give_folder`),
   :func:`start_on_free_port` (a port taken between choosing and binding is tried again), :func:`answers`;
 - who stops a server that outlives its starter: :func:`claim` writes the owner file, and adopts a server whose
-  owner kernel died (killed with SIGKILL, it never stopped its server); :func:`disown` on stop;
+  owner kernel died (killed with SIGKILL, it never stopped its server); :func:`disown` on stop; :func:`guard`
+  starts a tiny process that tidies up at once when this one dies without letting go (SIGKILL, the OOM killer);
 - a password the server requires, so that other users of a shared host cannot log in over loopback:
   :func:`new_password`, :func:`save_password`, :func:`read_password`;
 - messages: :class:`ServerLog` (what the log said since an offset), :func:`start_failed`;
@@ -53,6 +54,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -74,6 +76,7 @@ __all__ = [
     "PASSWORD_FILE",
     "Checked",
     "EmbeddedError",
+    "Guard",
     "Handle",
     "Planned",
     "Server",
@@ -89,6 +92,7 @@ __all__ = [
     "find_binaries",
     "free_port",
     "give_folder",
+    "guard",
     "is_root",
     "make_folder",
     "new_password",
@@ -351,6 +355,75 @@ def _stop_all() -> None:
             server.stop()
         except EmbeddedError as exc:
             service.log.warning("%s", exc)
+
+
+# -- a guard for when this process dies without letting go ----------------------------------------------------
+
+_GUARD_CODE = """# course_app guard: waits for the process that started it; tidies up if that one dies without a word
+import os, sys
+if os.read(int(sys.argv[1]), 1) == b"":  # EOF, no word: it died (SIGKILL, the OOM killer), holding its servers
+    import importlib, time
+    sys.path.insert(0, sys.argv[2])
+    print(time.strftime("%Y-%m-%d %H:%M:%S"), "guard", os.getpid(), "of process", sys.argv[4], "which died:",
+          sys.argv[3], *sys.argv[5:], file=sys.stderr, flush=True)
+    module, _, name = sys.argv[3].partition(":")
+    getattr(importlib.import_module(module), name)(sys.argv[4], *sys.argv[5:])
+"""
+
+
+class Guard:
+    """A small process that waits for this one to end: see :func:`guard`."""
+
+    def __init__(self, process: subprocess.Popen[bytes], word: int) -> None:
+        self.process = process
+        self._word: int | None = word  # the write end of the pipe the guard waits on
+
+    def dismiss(self, timeout: float = 2.0) -> None:
+        """All is tidy: the guard exits at once, doing nothing. Safe to call twice."""
+        word, self._word = self._word, None
+        if word is None:
+            return
+        try:
+            os.write(word, b"q")
+        except OSError:  # the guard is gone already (killed by hand): nothing to tell
+            pass
+        finally:
+            os.close(word)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+
+def guard(service: Service[S], function: str, *args: str, log: Path) -> Guard | None:
+    """Start a guard: a bare interpreter (about 10 MB) that blocks on a pipe whose write end only this process
+    holds. :meth:`Guard.dismiss` tells it all is tidy, and it exits. If this process dies first (SIGKILL from a
+    JupyterHub culler, the OOM killer: no ``atexit`` runs), the pipe reaches EOF and the guard calls
+    ``function(dead_pid, *args)`` (``function`` is ``"module:name"``) in a fresh interpreter, then exits.
+
+    The guard runs in a session of its own, so a signal to this process's group does not take it too, and
+    writes only to ``log`` (appended), never to this process's stdout or stderr, which it must not hold open.
+    POSIX only (None elsewhere); a guard that cannot start is logged and done without (None).
+    """
+    if os.name != "posix":
+        return None
+    read_end, word = os.pipe()
+    root = str(Path(__file__).resolve().parent.parent)  # where course_app is imported from
+    try:
+        with open(log, "ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _GUARD_CODE, str(read_end), root, function, str(os.getpid()), *args],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, pass_fds=(read_end,), start_new_session=True,
+            )  # fmt: skip
+    except OSError as exc:
+        os.close(word)
+        service.log.warning("could not start a guard process (%s): a kernel killed with SIGKILL would leave "
+                            "its %s server running until the next start", exc, service.name)  # fmt: skip
+        return None
+    finally:
+        os.close(read_end)
+    return Guard(process, word)
 
 
 # -- the programs ----------------------------------------------------------------------------------------------

@@ -5,16 +5,26 @@ Every test gets a fresh course folder (COURSE_HOME in tmp_path) and no DATABASE_
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import select
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
 
 from course_app import db, embedded, paths
+
+if TYPE_CHECKING:
+    import psutil  # a dependency of pgserver, imported where a test needs it
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +246,115 @@ def test_pgserver_forgets_processes_that_died(tmp_path: Path) -> None:
     pids.write_text(f"[{_dead_pid()}, {os.getpid()}]")
     db._forget_dead_handles(pgserver, tmp_path)
     assert pids.read_text() == f"[{os.getpid()}]"
+
+
+# -- a kernel killed while it holds the server (SIGKILL: no atexit runs) -----------------------------------------
+
+HOLD = """
+import json, os, sys, time
+from course_app.db import start_postgres
+pg = start_postgres()
+print(json.dumps({"url": pg.url}), flush=True)
+time.sleep(600)
+"""
+
+
+def _postmaster(pgdata: Path) -> psutil.Process | None:
+    import psutil
+
+    try:
+        return psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+
+
+def _gone(process: psutil.Process) -> bool:
+    import psutil
+
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_for(condition: Callable[[], bool], bound: float) -> bool:
+    deadline = time.monotonic() + bound
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@contextmanager
+def _holder() -> Iterator[subprocess.Popen[str]]:
+    """Another process (a kernel) that starts the server of this test's course folder and holds it; killed by its
+    handle, with what it started, and the server stopped, whatever happens."""
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )  # fmt: skip
+    started: list[psutil.Process] = []
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready and "url" in proc.stdout.readline(), "the holder did not start the server within 60 s"
+        started += psutil.Process(proc.pid).children()  # its guard
+        yield proc
+    finally:
+        for p in started:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        proc.kill()
+        proc.wait(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+        with db.start_postgres():  # forgets the dead holder; the last handle stops the server
+            pass
+
+
+def _guard_said(home: Path, words: str) -> bool:
+    log = home / db.GUARD_LOG
+    return log.exists() and words in log.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AVAILABLE["pgserver"], reason="the guard serves pgserver's servers")
+def test_a_server_whose_only_user_is_killed_stops_at_once(home: Path) -> None:
+    import psutil
+
+    with _holder() as holder:
+        pgdata = home / "pgdata"
+        postmaster = _postmaster(pgdata)
+        assert postmaster is not None and postmaster.is_running()
+        guards = psutil.Process(holder.pid).children()
+        assert [" ".join(g.cmdline()).count("course_app guard") for g in guards] == [1]
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+        assert _wait_for(lambda: _gone(postmaster), 20), "the server outlived its only user by 20 s"
+        assert _wait_for(lambda: _gone(guards[0]), 10), "the guard exits once done"
+        assert _guard_said(home, "stopped it")
+        assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AVAILABLE["pgserver"], reason="the guard serves pgserver's servers")
+@pytest.mark.anyio
+async def test_a_server_that_a_live_process_uses_is_never_stopped_by_a_guard(home: Path) -> None:
+    handles = home / "pgdata" / ".handle_pids.json"
+    with _holder() as holder:
+        first = db.start_postgres()
+        first.stop()  # not the last handle: the server keeps running for the holder
+        pg = db.start_postgres()  # this process uses it again, and must be counted again
+        try:
+            assert sorted(json.loads(handles.read_text())) == sorted([holder.pid, os.getpid()])
+            os.kill(holder.pid, signal.SIGKILL)
+            holder.wait(10)
+            assert _wait_for(lambda: _guard_said(home, "still use"), 20), "the holder's guard did not act in 20 s"
+            assert await query(pg.url) == 1
+            assert json.loads(handles.read_text()) == [os.getpid()]
+        finally:
+            pg.stop()
+        await assert_refused(pg.url)  # the last live user stopped it

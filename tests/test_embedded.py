@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import logging
 import os
+import select
+import signal
 import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -345,6 +348,89 @@ def test_as_root_without_an_account_the_message_names_the_ways_out(monkeypatch: 
         "The course runs Redis as a server account, and this machine has neither a 'redis' nor a 'nobody' account "
         "to run it as. Run the course as an ordinary user, or set REDIS_URL."
     )
+
+
+# -- guards ----------------------------------------------------------------------------------------------------
+
+
+def _record(dead: str, path: str) -> None:
+    """What the guards below call: write down which process died."""
+    Path(path).write_text(dead)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="guards are POSIX only")
+def test_a_dismissed_guard_exits_at_once_and_does_nothing(tmp_path: Path) -> None:
+    called = tmp_path / "called"
+    guard = embedded.guard(REDIS, f"{__name__}:_record", str(called), log=tmp_path / "guard.log")
+    assert guard is not None
+    try:
+        assert guard.process.poll() is None, "it waits"
+        started = time.monotonic()
+        guard.dismiss()
+        assert guard.process.returncode == 0 and time.monotonic() - started < 2
+        guard.dismiss()  # twice is harmless
+    finally:
+        if guard.process.poll() is None:
+            guard.process.kill()
+            guard.process.wait(5)
+    assert not called.exists()
+    assert (tmp_path / "guard.log").read_text() == ""
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has exited: a zombie counts (an init that reaps slowly is not the guard's doing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return not embedded.pid_alive(pid)
+
+
+GUARDED = """
+import sys, time
+from course_app import embedded
+from tests.test_embedded import REDIS
+guard = embedded.guard(REDIS, "tests.test_embedded:_record", sys.argv[1], log=embedded.Path(sys.argv[2]))
+print(guard.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="guards are POSIX only")
+def test_a_guard_tidies_up_when_its_process_is_killed(tmp_path: Path) -> None:
+    called, log = tmp_path / "called", tmp_path / "guard.log"
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GUARDED, str(called), str(log)], cwd=root, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    guard_pid = None
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "the child did not start its guard within 30 s"
+        guard_pid = int(proc.stdout.readline())
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 30
+        while not called.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert called.read_text() == str(proc.pid), "the guard called its function with the dead process's pid"
+        assert "which died" in log.read_text()
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        assert ready and proc.stdout.read() == "", "the guard does not hold the dead process's stdout"
+        deadline = time.monotonic() + 10
+        while not _gone(guard_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(guard_pid), "the guard exits once done"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        if guard_pid is not None and embedded.pid_alive(guard_pid):
+            os.kill(guard_pid, signal.SIGKILL)
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 # -- messages --------------------------------------------------------------------------------------------------
