@@ -106,7 +106,7 @@ class Outcome(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per request, and a run may send 100 000
 class RequestRecord:
     """One request: times in seconds from the start of the run."""
 

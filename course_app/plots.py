@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .loadgen import LoadResult
     from .probes import Probe
 
-__all__ = ["compare", "format_seconds", "scaling", "style", "timeline"]
+__all__ = ["Plot", "compare", "format_seconds", "scaling", "style", "timeline"]
 
 STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (11, 5.5),
@@ -83,16 +83,46 @@ def style() -> Iterator[None]:
         yield
 
 
-def _detached(fig: Figure) -> Figure:
-    """Close ``fig`` in pyplot and return it: the notebook shows it once, as the cell's value.
+class Plot:
+    """What :func:`timeline`, :func:`scaling` and :func:`compare` return: a figure that a notebook shows once.
 
-    Leaving figures to pyplot's automatic display shows them zero times or twice
-    depending on the backend's state and on top-level ``await`` in the cell.
+    IPython keeps the value of every cell (``Out[n]``), and a kept matplotlib Figure costs megabytes: a chapter
+    rerun three times in one kernel kept thirty of them, most of the kernel's growth. A Plot shows itself as a
+    PNG, drawn once, and from then on keeps only those bytes (tens of kB) and lets the figure go. Until it is
+    shown, ``.figure`` is the matplotlib Figure (to inspect it, or to ``savefig`` it elsewhere).
     """
-    import matplotlib.pyplot as plt
 
-    plt.close(fig)
-    return fig
+    def __init__(self, figure: Figure) -> None:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)  # out of pyplot's hands: pyplot would show it zero times or twice, and keep it
+        self._figure: Figure | None = figure
+        self._png: bytes | None = None
+
+    @property
+    def figure(self) -> Figure:
+        if self._figure is None:
+            raise RuntimeError("this plot has been shown and let its figure go: draw it again to change it")
+        return self._figure
+
+    def png(self) -> bytes:
+        """The plot as PNG bytes (drawn on the first call, which also lets the figure go)."""
+        if self._png is None:
+            import io
+
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", bbox_inches="tight")
+            self._png, self._figure = buffer.getvalue(), None
+        return self._png
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def __repr__(self) -> str:
+        title = ""
+        if self._figure is not None and self._figure.axes:
+            title = self._figure.axes[0].get_title()
+        return f"<Plot {title!r}>" if title else "<Plot>"
 
 
 # -- numbers and units --------------------------------------------------------------
@@ -285,7 +315,7 @@ def timeline(
     ideal: float | None = None,
     title: str | None = None,
     ideal_label: str | None = None,
-) -> Figure:
+) -> Plot:
     """One horizontal bar per request, from its start to its end, first request on top.
 
     ``ideal`` draws the analytical ideal wall time as a dashed line (``ideal_label``
@@ -450,7 +480,7 @@ def timeline(
         width = max(0.6, min(14.0, 0.7 * row_points))
         for line in request_lines:
             line.set_linewidth(width)
-    return _detached(fig)
+    return Plot(fig)
 
 
 # -- scaling ------------------------------------------------------------------------
@@ -482,7 +512,7 @@ def scaling(
     *,
     title: str = "Wall time against the number of concurrent requests",
     logy: bool = False,
-) -> Figure:
+) -> Plot:
     """Wall time against N for each labelled series, each with its ideal.
 
     The ideal is defined at whole N only, so it is drawn at each whole N as a flat
@@ -583,7 +613,7 @@ def scaling(
         _layout(fig, footnote)
         if _stagger_tick_labels(fig, ax.xaxis):
             _layout(fig, footnote)
-    return _detached(fig)
+    return Plot(fig)
 
 
 # -- compare ------------------------------------------------------------------------
@@ -596,7 +626,7 @@ def compare(
     metric: str = "wall",
     title: str | None = None,
     ideal_labels: Mapping[str, str] | None = None,
-) -> Figure:
+) -> Plot:
     """A horizontal bar per run; ``metric`` is ``"wall"``, ``"p50"``, ``"p99"``, ``"max"`` or ``"rps"``.
 
     Each bar is labelled with its value (and how it compares with its ideal); each
@@ -710,4 +740,4 @@ def compare(
         else:
             ax.set_xlabel(stem)
         _layout(fig, footnote)
-    return _detached(fig)
+    return Plot(fig)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Probe", "Sample", "probe"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a probe may keep up to 200 000 of them
 class Sample:
     t: float  # time.perf_counter() when the sampler woke
     lag: float  # seconds later than asked

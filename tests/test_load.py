@@ -162,6 +162,11 @@ def test_percentiles_are_nearest_rank() -> None:
         r.percentile(101)
 
 
+def test_records_are_compact() -> None:
+    """One per request, and a run may send 100 000: slots, no per-record dict."""
+    assert not hasattr(RequestRecord(0, 0.0, 1.0, 200), "__dict__")
+
+
 def test_ideals() -> None:
     assert ideal_async(100, 0.2) == 0.2
     assert ideal_threadpool(40, 0.2) == pytest.approx(0.2)

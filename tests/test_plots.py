@@ -15,7 +15,7 @@ import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
 import numpy as np
@@ -40,11 +40,25 @@ from course_app.loadgen import (
     ideal_serial,
     ideal_threadpool,
 )
-from course_app.plots import compare, format_seconds, scaling, timeline
+from course_app.plots import format_seconds
 from course_app.probes import Probe, Sample
 
 if TYPE_CHECKING:
     from course_app.server import LiveServer
+
+
+# The plotting functions return a Plot; these tests look inside its figure.
+def timeline(*args: Any, **kwargs: Any) -> Figure:
+    return plots.timeline(*args, **kwargs).figure
+
+
+def scaling(*args: Any, **kwargs: Any) -> Figure:
+    return plots.scaling(*args, **kwargs).figure
+
+
+def compare(*args: Any, **kwargs: Any) -> Figure:
+    return plots.compare(*args, **kwargs).figure
+
 
 T = 0.2  # every synthetic slow handler waits T seconds
 T0 = 1000.0  # the synthetic runs' perf_counter at their start
@@ -549,3 +563,16 @@ def test_every_plot_kind_returns_a_closed_figure(calibrated: Calibration) -> Non
         fig = make()
         assert isinstance(fig, Figure) and plt.get_fignums() == []
     assert plots.STYLE["font.size"] == 14
+
+
+def test_a_shown_plot_keeps_only_its_png() -> None:
+    plot = plots.timeline(together(3), ideal=T)
+    assert isinstance(plot.figure, Figure)
+    png = plot._repr_png_()
+    assert png.startswith(b"\x89PNG") and 10_000 < len(png) < 500_000
+    assert plot._repr_png_() is png, "drawn once"
+    with pytest.raises(RuntimeError, match="draw it again"):
+        plot.figure  # noqa: B018 - let go once shown: IPython keeps every cell's value
+    import matplotlib.pyplot as plt
+
+    assert not plt.get_fignums(), "and never held by pyplot"

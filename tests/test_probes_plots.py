@@ -60,8 +60,8 @@ async def test_timeline_with_probe_has_a_bar_per_request_and_the_ideal(srv: Live
     await calibrate(n=20, repeats=1)
     with probe(srv) as p:
         r = await load(srv, "/def-block", n=10)
-    fig = timeline(r, probe=p, ideal=ideal_threadpool(10, BLOCK))
-    assert isinstance(fig, Figure) and len(fig.axes) == 3  # requests, loop lag, threads (twin)
+    fig = timeline(r, probe=p, ideal=ideal_threadpool(10, BLOCK)).figure
+    assert isinstance(fig, Figure) and len(fig.axes) == 3  # requests, loop lag, threads busy
     xs = [list(np.asarray(line.get_xdata())) for line in fig.axes[0].get_lines()]
     bars = [x for x in xs if len(x) == 2 and x[0] != x[1]]
     assert len(bars) == 10
@@ -73,10 +73,10 @@ async def test_timeline_with_probe_has_a_bar_per_request_and_the_ideal(srv: Live
 
 async def test_scaling_and_compare(srv: LiveServer) -> None:
     runs = [await load(srv, "/def-block", n=n) for n in (1, 5)]
-    fig = scaling({"def": runs}, {"def": lambda n: ideal_threadpool(n, BLOCK)})
+    fig = scaling({"def": runs}, {"def": lambda n: ideal_threadpool(n, BLOCK)}).figure
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels == ["def (measured)", "def (ideal)"]
-    fig2 = compare({"one": runs[0], "five": runs[1]}, {"one": ideal_async(1, BLOCK)})
+    fig2 = compare({"one": runs[0], "five": runs[1]}, {"one": ideal_async(1, BLOCK)}).figure
     assert len(fig2.axes[0].patches) == 2
     with pytest.raises(ValueError, match="metric must be one of"):
         compare({"one": runs[0]}, metric="speed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -12,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+import course_app.server
 from course_app.server import LiveServer, ServerStartError, running_servers, serve, stop_all
 
 
@@ -130,6 +133,21 @@ def test_stop_is_fast() -> None:
     # uvicorn's own stop waits for its 0.1 s tick, then sleeps 0.1 s; ours waits for neither.
     theirs = uvicorns_own_stop()
     assert fastest < theirs / 2, f"LiveServer.stop took {fastest:.3f} s, uvicorn's own stop {theirs:.3f} s"
+
+
+def test_a_stopped_server_lets_go_of_its_loop_and_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopped server stays referenced (a variable, IPython's Out, a Probe): it must not keep ~300 kB each."""
+    trims: list[int] = []
+    monkeypatch.setattr(course_app.server, "_malloc_trim", lambda pad: trims.append(pad) or 1)
+    srv = serve(make_app())
+    uvicorn_server = weakref.ref(srv._server)  # type: ignore[arg-type]
+    assert srv.loop.is_running()
+    srv.stop()
+    gc.collect()
+    assert srv._loop is None and srv._server is None and uvicorn_server() is None
+    with pytest.raises(RuntimeError, match="is not running"):
+        srv.loop  # noqa: B018
+    assert trims == [0], "the C heap's free pages go back to the OS once the server's threads are done"
 
 
 def test_restarting_the_same_app_replaces_the_old_server() -> None:
