@@ -9,6 +9,10 @@ from concurrent.futures import Executor
 
 from fastapi import APIRouter, HTTPException, Request
 
+from ... import lifeline
+
+lifeline.watch_parent()  # in a pool's worker (it imports this module): exit when the pool's process dies
+
 SLEEP = 0.2  # seconds each slow handler sleeps (the seed used 1 s; 0.2 s keeps the chapter quick)
 CPU_N = 4_000_000  # sum(i * i for i in range(CPU_N)): about 0.2 s of pure Python on a laptop core
 WORKERS = 2  # processes in a pool: one per core of a small machine
@@ -25,8 +29,14 @@ async def ping() -> dict[str, bool]:
 
 
 def cpu_work(n: int = CPU_N) -> dict[str, int]:
-    """Pure-Python CPU work. A module-level function, so a process pool can pickle it."""
-    return {"result": sum(i * i for i in range(n)), "pid": os.getpid()}
+    """Pure-Python CPU work. A module-level function, so a process pool can pickle it.
+
+    It says where it ran (``pid``) and the CPU time its thread spent on it, in microseconds (``cpu_us``): a
+    thread that waits for the GIL, or for a free core, spends no CPU time meanwhile.
+    """
+    started = time.thread_time()
+    result = sum(i * i for i in range(n))
+    return {"result": result, "pid": os.getpid(), "cpu_us": round((time.thread_time() - started) * 1e6)}
 
 
 def legacy_lookup(key: str) -> dict[str, str]:
@@ -58,7 +68,7 @@ def upstream_url(request: Request) -> str:
         raise HTTPException(
             503,
             "this app calls an upstream service and was given none: create it with "
-            f"create_app(upstream_url=...), or set {UPSTREAM_ENV} before serving it",
+            f"create_app(upstream=...), or set {UPSTREAM_ENV} before serving it",
         )
     return url
 

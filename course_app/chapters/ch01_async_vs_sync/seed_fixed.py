@@ -7,7 +7,19 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Query
 
-from .common import CPU_N, SLEEP, UPSTREAM_TIMEOUT, configured_upstream, cpu_work, ping_router, upstream_url
+from .common import (
+    CPU_N,
+    SLEEP,
+    UPSTREAM_ENV,
+    UPSTREAM_TIMEOUT,
+    configured_upstream,
+    cpu_work,
+    ping_router,
+    upstream_url,
+)
+
+#: what this app needs from outside, when it is served alone (python3 run.py serve 01 --app ...)
+NEEDS = {UPSTREAM_ENV: "the upstream service: python3 run.py serve 01 --app upstream"}
 
 router = APIRouter()
 

@@ -7,7 +7,10 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 
-from .common import UPSTREAM_TIMEOUT, configured_upstream, ping_router, upstream_url
+from .common import UPSTREAM_ENV, UPSTREAM_TIMEOUT, configured_upstream, ping_router, upstream_url
+
+#: what this app needs from outside, when it is served alone (python3 run.py serve 01 --app ...)
+NEEDS = {UPSTREAM_ENV: "the upstream service: python3 run.py serve 01 --app upstream"}
 
 
 @asynccontextmanager
