@@ -155,7 +155,8 @@ def served(argv: list[str], env: dict[str, str] | None = None, start_timeout: fl
             lines.put(line)
         lines.put("")
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     seen: list[str] = []
     try:
         deadline = time.monotonic() + start_timeout
@@ -178,6 +179,9 @@ def served(argv: list[str], env: dict[str, str] | None = None, start_timeout: fl
         if sys.platform != "win32":  # and whatever it started in its session (run.py's serve, a pool's workers)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
+        reader.join(10)  # it has read to the end of the output: close the pipe (a ResourceWarning otherwise)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _wait_for_ping(url: str, timeout: float = 30.0) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -223,7 +224,8 @@ async def check_process_pool(app: Any) -> None:
     try:
         pool = getattr(app.state, "pool", None)
         if isinstance(pool, ProcessPoolExecutor):
-            method = pool._mp_context.get_start_method()  # type: ignore[attr-defined]
+            context = pool._mp_context  # the pool's start method: not public, and no other way to read it
+            method = context.get_start_method() if context is not None else multiprocessing.get_start_method()
             require(
                 method != "fork",
                 "your pool starts its workers with fork (the default on Linux before Python 3.14). fork copies "
