@@ -335,6 +335,9 @@ class LiveServer:
         except BaseException as exc:  # SystemExit from uvicorn included: it must not vanish
             failure = exc
         finally:
+            # What is still running was abandoned (a forced exit): cancelling it makes the app's lifespan report a
+            # "shutdown failed" traceback, noise from a server that is gone, maybe to a stream closed meanwhile.
+            _log_filter.levels[threading.current_thread().name] = logging.CRITICAL + 1
             with contextlib.suppress(Exception):
                 _cancel_remaining(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
