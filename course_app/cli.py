@@ -65,7 +65,9 @@ def _lab(args: argparse.Namespace) -> int:
         cmd.append("--allow-root")
     if args.no_browser:
         cmd.append("--no-browser")
-    print("opening", folder)
+    print("opening", folder, flush=True)
+    if os.name == "posix":  # become JupyterLab: SIGTERM, SIGHUP and Ctrl-C reach it, and no orphan is left behind
+        os.execv(sys.executable, cmd)
     return subprocess.call(cmd)
 
 

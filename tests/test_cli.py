@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from course_app import cli
 from course_app.chapters import apps_of, chapter
 from course_app.cli import main, services_needed
 from course_app.server import LiveServer
@@ -253,3 +254,20 @@ def test_port_must_be_a_port() -> None:
     for bad in ("-1", "65536", "eighty"):
         with pytest.raises(argparse.ArgumentTypeError):
             _port(bad)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="exec is POSIX only")
+def test_lab_becomes_jupyterlab_so_that_signals_reach_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A SIGTERM to run.py lab reaches the process it runs: that must be JupyterLab, not a parent of it."""
+    calls: list[list[str]] = []
+
+    def execv(path: str, argv: list[str]) -> None:
+        calls.append(argv)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execv", execv)
+    monkeypatch.setattr(cli, "project_root", lambda: ROOT)
+    with pytest.raises(SystemExit):
+        main(["lab", "--instructor", "--no-browser"])
+    (argv,) = calls
+    assert argv[1:4] == ["-m", "jupyter", "lab"] and "--ServerApp.ip=127.0.0.1" in argv
