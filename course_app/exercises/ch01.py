@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from ..chapters import ch01_async_vs_sync as ch01
+from ..embedded import pid_alive
 from ..loadgen import LoadResult, load
 from ..measure import ping_while_busy, thread_limit
 from ..probes import Probe, probe
@@ -182,23 +183,15 @@ def _pids(result: LoadResult) -> set[int]:
     return {json.loads(r.body or b"{}").get("pid") for r in result.records} - {None}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 async def _still_running(pids: set[int], grace: float = 3.0) -> set[int]:
     """Which of ``pids`` still run ``grace`` seconds from now, at the latest (fewer, sooner, once they exit)."""
     deadline = time.monotonic() + grace
-    running = {pid for pid in pids if _alive(pid)}
+    if os.name == "nt":  # no way to ask without psutil there: the check does not claim it
+        return set()
+    running = {pid for pid in pids if pid_alive(pid)}
     while running and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-        running = {pid for pid in running if _alive(pid)}
+        running = {pid for pid in running if pid_alive(pid)}
     return running
 
 
