@@ -15,7 +15,7 @@
 # %% [markdown]
 # # 00 · Welcome, and the harness
 #
-# **Teaching:** 20 min · **Exercises:** 10 min
+# **Teaching:** 20 min · **Exercises:** 20 min
 #
 # **Questions**
 # - How does this course prove what it claims, on *your* machine?
@@ -27,7 +27,8 @@
 # - Check that your machine is ready (the *doctor*).
 # - Use top-level `await` in a notebook, and explain why `nest_asyncio` is not needed.
 # - Start a live uvicorn server from a cell, open its `/docs`, re-run the cell safely.
-# - Fire concurrent requests with the course's load client and read its timeline.
+# - Fire concurrent requests with the course's load client and read its timeline; send many at once yourself
+#   with one `httpx.AsyncClient` and `asyncio.gather`.
 # - Explain why `httpx` is a fine client library but a poor *load generator*.
 
 # %% [markdown]
@@ -307,6 +308,29 @@ async def wait(ms: int = Path(ge=0, le=2000)) -> dict[str, int]:
 await checks.check_wait(my_app)
 
 # %% [markdown]
+# ## Exercise 0.2 · Many requests at once, by hand
+#
+# A tutorial usually ends with `asyncio.run(main())`; in a notebook you write the coroutine and `await` it.
+# Write `sleep_many(base_url, n)`: with one `httpx.AsyncClient`, it sends `n` requests
+# `GET /sleep?seconds=0.2` **at once**, and returns their JSON bodies in a list. The check awaits it against a
+# server of its own, which counts how many of your requests it had in flight together.
+#
+# *Hint:* `asyncio.gather(*awaitables)` waits for many awaitables at once and returns their results in order.
+# Once you have tried, `checks.show_me("0.2")` prints a solution.
+
+# %% tags=["exercise"]
+async def sleep_many(base_url: str, n: int) -> list[dict]:
+    ### BEGIN SOLUTION
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        responses = await asyncio.gather(*(client.get("/sleep", params={"seconds": 0.2}) for _ in range(n)))
+    return [r.json() for r in responses]
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+await checks.check_sleep_many(sleep_many)
+
+# %% [markdown]
 # ## Clean up
 #
 # Servers stop on their own when the kernel exits, but stopping them by hand frees their ports at once.
@@ -322,6 +346,7 @@ assert not srv.running
 #   "fixes" that by patching asyncio for the whole process; the course does not need it.
 # - `serve(app)` gives you a real uvicorn server on `127.0.0.1` and a free port, in its own thread and loop.
 #   Re-running the cell replaces it.
+# - `await asyncio.gather(...)` runs many awaitables at once; an `await` inside a loop runs them one by one.
 # - `await load(...)` fires concurrent requests and records a timeline; every figure names its client and
 #   is compared with an analytical ideal.
 # - A load generator must be much cheaper than what it measures. httpx is for writing clients, not for

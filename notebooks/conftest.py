@@ -93,11 +93,20 @@ class CourseNotebook(IPyNbFile):
         kept = [cell for cell in source.cells if "solution" not in _tags(cell)]  # the cells learner_edition keeps
         exercise = -1  # the number of the current run of exercise cells (one exercise and its check)
         in_exercise = False
-        code_cells = [(c, o) for c, o in zip(learner.cells, kept, strict=True) if c.cell_type == "code"]
+        # An exercise is a run of code cells tagged "exercise"; any other cell, markdown included, ends it.
+        code_cells, after_other = [], []
+        previous_was_code_exercise = False
+        for cell, original in zip(learner.cells, kept, strict=True):
+            if cell.cell_type == "code":
+                code_cells.append((cell, original))
+                after_other.append(not previous_was_code_exercise)
+            previous_was_code_exercise = cell.cell_type == "code" and "exercise" in _tags(cell)
         solved: dict[int, int] = {}  # exercise -> index in code_cells of its last cell, for exercises with solutions
         numbered = []
         for index, (cell, original) in enumerate(code_cells):
             is_exercise = "exercise" in _tags(cell)
+            if after_other[index]:
+                in_exercise = False
             if is_exercise and not in_exercise:
                 exercise += 1
             in_exercise = is_exercise

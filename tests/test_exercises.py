@@ -35,6 +35,7 @@ pytestmark = pytest.mark.anyio
 Check = Callable[[Any], Awaitable[None]]
 EXERCISES: dict[str, Check] = {
     "ex0_1": checks00.check_wait,
+    "ex0_2": checks00.check_sleep_many,
     "ex1_1": checks01.check_non_blocking,
     "ex1_2": checks01.check_thread_limit,
     "ex1_3": checks01.check_process_pool,
@@ -194,11 +195,12 @@ async def test_the_hints_pasted_into_the_learner_edition_pass_the_check(
     checks = importlib.import_module(f"course_app.exercises.ch{path.stem[:2]}")
     check = getattr(checks, check_name)
     number = check.exercise
-    code = [c for c in learner.cells if c.cell_type == "code"]
-    cells = [c.source for c in code]
+    cells = [c.source if c.cell_type == "code" else "" for c in learner.cells]  # markdown: no code to run
     start = next(i for i, c in enumerate(cells) if f"checks.{check_name}(" in c)
-    group = start  # the exercise's first cell: the run of cells tagged "exercise" that ends with the check
-    while group > 0 and "exercise" in code[group - 1].metadata.get("tags", []):
+    group = start  # the exercise's first cell: the run of code cells tagged "exercise" that ends with the check
+    while group > 0 and learner.cells[group - 1].cell_type == "code":
+        if "exercise" not in learner.cells[group - 1].metadata.get("tags", []):
+            break
         group -= 1
     pastes = list(HINTS[number])
     namespace: dict[str, Any] = {"__name__": "__main__"}

@@ -151,6 +151,12 @@ _ERRORS: list[tuple[type[BaseException], re.Pattern[str], str]] = [
         "async generators and streams",
     ),
     (
+        TypeError,
+        re.compile(r"unhashable type: 'list'"),
+        "asyncio.gather() takes the awaitables as separate arguments, not one list: `gather(*awaitables)`, with "
+        "the star",
+    ),
+    (
         BrokenProcessPool,
         re.compile(r""),
         "the process pool broke: a worker process died. Most often the function sent to it was defined in a "

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import time
 from typing import Any
 
 import httpx
+from fastapi import FastAPI, Query
 
 from ..loadgen import Outcome, load
-from . import all_ok, announce, answer_keys, hints, json_body, no_server_errors, passed, require, show_me, start_app
+from . import (
+    ExerciseFailed,
+    all_ok,
+    announce,
+    answer_keys,
+    describe_error,
+    ensure_callable,
+    hints,
+    json_body,
+    no_server_errors,
+    passed,
+    require,
+    show_me,
+    start_app,
+)
 
-__all__ = ["check_wait", "show_me"]
+__all__ = ["check_sleep_many", "check_wait", "show_me"]
 
 N = 20
 WAIT_MS = 200
@@ -24,6 +42,18 @@ hints(
         async def wait(ms: int = Path(ge=0, le=2000)) -> dict[str, int]:
             await asyncio.sleep(ms / 1000)
             return {"waited_ms": ms}
+        """,
+    ),
+)
+
+hints(
+    "0.2",
+    (
+        "the body of sleep_many",
+        """
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            responses = await asyncio.gather(*(client.get("/sleep", params={"seconds": 0.2}) for _ in range(n)))
+        return [r.json() for r in responses]
         """,
     ),
 )
@@ -84,3 +114,108 @@ async def check_wait(app: Any) -> None:
     finally:
         srv.stop()
     passed(f"{N} concurrent waits of {seconds} s took {result.wall:.2f} s in all, and absurd waits are refused (422).")
+
+
+SLEEPERS = 10
+SLEEP = 0.2
+
+
+def _sleep_app() -> FastAPI:
+    """The check's own server: GET /sleep waits, and counts how many requests were in flight at most."""
+    app = FastAPI(title="exercise 0.2: the check's server")
+    app.state.now = app.state.most = 0
+
+    @app.get("/sleep")
+    async def sleep(seconds: float = Query(SLEEP, ge=0, le=5)) -> dict[str, float]:
+        app.state.now += 1
+        app.state.most = max(app.state.most, app.state.now)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            app.state.now -= 1
+        return {"slept": seconds}
+
+    return app
+
+
+@answer_keys("0.2", r"asyncio\.gather\(|TaskGroup\(")
+async def check_sleep_many(sleep_many: Any) -> None:
+    """Exercise 0.2: ``await sleep_many(base_url, n)`` sends ``n`` concurrent GET /sleep and returns their JSON."""
+    __tracebackhide__ = True
+    ensure_callable(sleep_many, "sleep_many")
+    require(
+        inspect.iscoroutinefunction(sleep_many),
+        "sleep_many should be an `async def` function: the notebook awaits it on its own event loop. A plain "
+        "`def` could only wait by blocking that loop, and everything else in the notebook with it.",
+    )
+    serial = SLEEPERS * SLEEP
+    srv = start_app(_sleep_app(), "exercise 0.2")
+    announce(
+        f"await sleep_many(url, {SLEEPERS}): {SLEEPERS} GET /sleep of {SLEEP} s each, at once should take about "
+        f"{SLEEP} s; it is given {serial + 1:g} s",
+        serial + 2,
+    )
+    try:
+        started = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(sleep_many(srv.url, SLEEPERS), timeout=serial + 1)
+        except asyncio.TimeoutError:
+            raise ExerciseFailed(
+                f"sleep_many(url, {SLEEPERS}) did not return within {serial + 1:g} s, though {SLEEPERS} requests "
+                f"of {SLEEP} s at once take about {SLEEP} s."
+            ) from None
+        except ExerciseFailed:
+            raise
+        except Exception as exc:
+            if isinstance(exc, RuntimeError) and "asyncio.run() cannot be called" in str(exc):
+                raise ExerciseFailed(
+                    "asyncio.run() starts an event loop of its own, and one is already running here (the "
+                    "notebook's). Inside an async function, `await` what you would have passed to asyncio.run()."
+                ) from None
+            raise ExerciseFailed(f"sleep_many raised an error: {describe_error(exc)}") from None
+        elapsed = time.perf_counter() - started
+        no_server_errors(srv, "GET /sleep")
+        if inspect.isawaitable(result) or any(inspect.isawaitable(r) for r in _items(result)):
+            _close(result)
+            raise ExerciseFailed(
+                "sleep_many returned something still to be awaited (a coroutine or a Future), not the bodies: "
+                "an `await` is missing in front of a call."
+            )
+        require(
+            isinstance(result, list) and len(result) == SLEEPERS,
+            f"sleep_many(url, {SLEEPERS}) should return a list of {SLEEPERS} JSON bodies; it returned "
+            f"{str(result)[:120]}",
+        )
+        require(
+            all(item == {"slept": SLEEP} for item in result),
+            f'each item should be the JSON body of one response, {{"slept": {SLEEP}}}; the first is '
+            f"{str(result[0])[:120]} (a response's .json() gives its body)",
+        )
+        most = srv.app.state.most  # type: ignore[union-attr]
+        require(
+            most > 1,
+            f"the {SLEEPERS} requests took {elapsed:.2f} s, about {SLEEPERS} × {SLEEP} s: the server never had two "
+            "in flight. An `await` inside a loop waits for each request before the next one starts; start them "
+            "all, then wait for them together.",
+        )
+        require(
+            elapsed < serial / 2,
+            f"the {SLEEPERS} requests took {elapsed:.2f} s, with at most {most} in flight at a time: most of them "
+            "still waited for others.",
+        )
+    finally:
+        srv.stop()
+    passed(f"{SLEEPERS} requests of {SLEEP} s took {elapsed:.2f} s in all, {most} of them in flight at once.")
+
+
+def _items(result: Any) -> list[Any]:
+    return list(result) if isinstance(result, (list, tuple)) else []
+
+
+def _close(result: Any) -> None:
+    """Close coroutines that were never awaited, so that Python does not warn about them later."""
+    for item in [result, *_items(result)]:
+        if inspect.iscoroutine(item):
+            item.close()
+        elif isinstance(item, asyncio.Future):
+            item.cancel()
