@@ -92,7 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: {package.__name__} has no app {name!r}; its apps are: {', '.join(apps)}", file=sys.stderr)
         return 2
     module = sys.modules[f"{package.__name__}.{name}"]
-    for variable, service in services_needed(module, package, apps).items():
+    for variable, service in services_needed(module).items():
         value = os.environ.get(variable, "").strip()
         if value:
             print(f"{variable}={value}: {service}, which this app calls", flush=True)
@@ -151,35 +151,16 @@ def _stop_signals() -> Iterator[_StopRequest]:
 _SERVICE_URL = re.compile(r"COURSE_[A-Z0-9_]+_URL")
 
 
-def services_needed(module: ModuleType, package: ModuleType, apps: dict[str, object]) -> dict[str, str]:
+def services_needed(module: ModuleType) -> dict[str, str]:
     """The ``COURSE_*_URL`` variables an app module reads when served alone, each with the service it names.
 
-    A module may declare them: ``NEEDS = {"COURSE_UPSTREAM_URL": "an upstream service: serve 01 --app upstream"}``.
-    Else a module with a ``create_app(...)`` that takes arguments (it calls another service) is taken to read
-    the ``COURSE_*_URL`` names its chapter exports as ``*_ENV`` constants (``ch01.UPSTREAM_ENV``); when the
-    chapter has an app named after the variable (``upstream`` for ``COURSE_UPSTREAM_URL``), that is the service.
+    A module that calls another service declares them (tests/test_chapters.py holds every chapter to it):
+    ``NEEDS = {"COURSE_UPSTREAM_URL": "the upstream service: python3 run.py serve 01 --app upstream"}``.
     """
     declared = getattr(module, "NEEDS", None)
-    if isinstance(declared, dict):
-        return {str(k): str(v) for k, v in declared.items() if _SERVICE_URL.fullmatch(str(k))}
-    create_app = getattr(module, "create_app", None)
-    if not callable(create_app) or not getattr(getattr(create_app, "__code__", None), "co_argcount", 0):
+    if not isinstance(declared, dict):
         return {}
-    variables = sorted(
-        value
-        for attribute, value in vars(package).items()
-        if attribute.endswith("_ENV") and isinstance(value, str) and _SERVICE_URL.fullmatch(value)
-    )
-    number = package.__name__.rpartition(".")[2][2:4]
-    needed = {}
-    for variable in variables:
-        service = variable.removeprefix("COURSE_").removesuffix("_URL").lower()
-        needed[variable] = (
-            f"the {service} service (python3 run.py serve {number} --app {service})"
-            if service in apps
-            else f"the {service} service"
-        )
-    return needed
+    return {str(k): str(v) for k, v in declared.items() if _SERVICE_URL.fullmatch(str(k))}
 
 
 def _port(text: str) -> int:

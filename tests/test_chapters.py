@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from types import ModuleType
 
@@ -35,6 +36,17 @@ def test_every_chapter_is_a_package_of_small_apps() -> None:
         assert apps, f"{name} defines no app"
         for module_name in apps:
             assert f".{module_name}`" in package.__doc__, f"{name}'s docstring does not list its module {module_name}"
+
+
+def test_every_app_that_takes_a_service_says_which_it_needs() -> None:
+    """An app module whose ``create_app`` takes arguments calls another service: ``serve`` tells from NEEDS."""
+    for chapter_name, module_name, module in APPS:
+        create_app = getattr(module, "create_app", None)
+        takes_a_service = callable(create_app) and bool(inspect.signature(create_app).parameters)
+        if takes_a_service:
+            needs = getattr(module, "NEEDS", None)
+            assert isinstance(needs, dict) and needs, f"{chapter_name}.{module_name} takes a service but has no NEEDS"
+            assert all(re.fullmatch(r"COURSE_[A-Z0-9_]+_URL", k) for k in needs), needs
 
 
 def _paths(template: str) -> list[str]:

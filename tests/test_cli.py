@@ -95,21 +95,22 @@ def test_learner_edition_command(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_services_needed_are_found_for_the_apps_that_take_one() -> None:
     ch01 = chapter("01")
-    apps = apps_of(ch01)
+    apps_of(ch01)  # imports every app module
     for name in ("seed_fixed", "shared_client"):  # both take create_app(upstream), and read COURSE_UPSTREAM_URL
-        needed = services_needed(sys.modules[f"{ch01.__name__}.{name}"], ch01, apps)
+        needed = services_needed(sys.modules[f"{ch01.__name__}.{name}"])
         assert list(needed) == ["COURSE_UPSTREAM_URL"]
         assert "serve 01 --app upstream" in needed["COURSE_UPSTREAM_URL"]
     for name in ("process_pool", "upstream", "loop_blockers", "seed_as_pasted", "wide_pool"):
-        assert services_needed(sys.modules[f"{ch01.__name__}.{name}"], ch01, apps) == {}, name
+        assert services_needed(sys.modules[f"{ch01.__name__}.{name}"]) == {}, name
     ch00 = chapter("00")
-    assert services_needed(sys.modules[f"{ch00.__name__}.hello"], ch00, apps_of(ch00)) == {}
+    apps_of(ch00)
+    assert services_needed(sys.modules[f"{ch00.__name__}.hello"]) == {}
 
 
 def test_a_module_can_declare_what_it_needs() -> None:
     module = types.ModuleType("fake_app")
     module.NEEDS = {"COURSE_CACHE_URL": "a cache: serve 09 --app cache", "NOT_A_URL": "ignored"}  # type: ignore[attr-defined]
-    assert services_needed(module, chapter("01"), {}) == {"COURSE_CACHE_URL": "a cache: serve 09 --app cache"}
+    assert services_needed(module) == {"COURSE_CACHE_URL": "a cache: serve 09 --app cache"}
 
 
 # -- serve as a real process -------------------------------------------------------------------------------
