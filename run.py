@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[list[str], str]] = {
         "serve a chapter's app on 127.0.0.1 until Ctrl-C, e.g. serve 01 --app shared_client",
     ),
     "bench": (["-m", "benchmarks"], "performance figures (--smoke: the tiny pass CI runs)"),
+    "site": (["-m", "course_app", "site"], "execute every notebook, write the HTML site to build/site (--out DIR)"),
+    "errata": (["-m", "course_app", "errata"], "the seed's claims, their verdicts, and your last measurements"),
+    "progress": (["-m", "course_app", "progress"], "which exercises you have passed (recorded on this machine only)"),
+    "guide": (["-m", "course_app", "guide"], "the instructor guide, as Markdown (--out FILE writes it to a file)"),
 }
 HELP_WORDS = ("help", "-h", "--help")
 
@@ -78,7 +82,7 @@ def environment() -> Path:
     return python
 
 
-EXTRAS = "test,dev"  # dev: the pinned tools of scripts/check
+EXTRAS = "test,dev,site"  # dev: the pinned tools of scripts/check; site: python3 run.py site
 
 
 def install(python: Path) -> None:

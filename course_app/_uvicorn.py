@@ -45,6 +45,13 @@ Relied on, and why (checked against uvicorn 0.54):
     ``"module:attribute"`` loading, with uvicorn's error messages (``tests/test_server.py``
     matches them).
 
+``uvicorn.Config(root_path=...)`` (public, but what it means has changed before)
+    Behind a JupyterHub's proxy ``LiveServer`` serves with the proxy path as ``root_path``. uvicorn
+    puts it in front of ``scope["path"]`` and ``raw_path`` (and requires it to be ASCII), and Starlette
+    strips it again to route, so a direct request for ``/ping`` and the proxy's forwarded ``/ping`` reach
+    the same route, while FastAPI writes the prefixed ``openapi.json`` URL into ``/docs``.
+    ``tests/test_hub.py`` checks both, directly and through a real jupyter-server-proxy.
+
 Not relied on: ``Config.timeout_graceful_shutdown``. uvicorn types it ``int | None``, and
 LiveServer's bound (half its ``stop_timeout``) is a float, so :class:`Server` takes its own
 ``graceful_timeout`` instead.

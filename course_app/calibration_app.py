@@ -32,7 +32,10 @@ async def asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":  # a websocket: refuse it
         await send({"type": "websocket.close", "code": 1003})
         return
-    if scope["path"] == "/sleep":
+    # the path below the app's root path (uvicorn puts root_path in front of it, e.g. behind a hub's proxy)
+    path, root = scope["path"], scope.get("root_path", "")
+    path = path[len(root) :] if root and path.startswith(root) else path
+    if path == "/sleep":
         t = 0.2
         for key, _, value in (p.partition("=") for p in scope["query_string"].decode().split("&")):
             if key == "t":
@@ -43,7 +46,7 @@ async def asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
                     return
         await asyncio.sleep(t)
         await _reply(send, 200, b'{"slept":%s}' % str(t).encode())
-    elif scope["path"] == "/noop":
+    elif path == "/noop":
         await _reply(send, 200, b'{"ok":true}')
     else:
         await _reply(send, 404, b'{"detail":"Not Found"}')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import re
 import signal
@@ -105,6 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
     with _stop_signals() as stop:
         srv = serve(apps[name], port=args.port, log_level="info", stop_timeout=5.0)
         print(f"serving {package.__name__}:{name} at {srv.url}  (docs: {srv.url}/docs)  Ctrl-C stops it", flush=True)
+        if srv.browser_url != srv.url:  # on a JupyterHub: the browser goes through jupyter-server-proxy
+            print(f"open it in your browser at {srv.browser_url}/docs", flush=True)
         try:
             while srv.running and stop.signal is None:
                 time.sleep(0.1)  # a signal interrupts it; its handler only records the signal
@@ -115,6 +118,93 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: {package.__name__}:{name} stopped by itself; see the log above", file=sys.stderr)
         return 1
     print(f"stopped {package.__name__}:{name}", flush=True)
+    return 0
+
+
+def _errata(args: argparse.Namespace) -> int:
+    from .errata import format_markdown, format_table
+
+    with _warnings_as_words():
+        print(format_markdown() if args.markdown else format_table())
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from .progress import format_progress
+
+    with _warnings_as_words():
+        print(format_progress())
+    return 0
+
+
+@contextmanager
+def _warnings_as_words() -> Iterator[None]:
+    """The course's own warnings (an unreadable record file) as one plain line each on stderr."""
+    import warnings
+
+    from .state import CourseStateWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CourseStateWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, CourseStateWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+def _site(args: argparse.Namespace) -> int:
+    from .site import SiteError, SiteInputError, build_site
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    for name in ("SIGTERM", "SIGHUP"):  # as Ctrl-C: the build's own process and its temporary folder go too
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+    try:
+        built = build_site(Path(args.out) if args.out else None)
+    except KeyboardInterrupt:
+        print("the site was not built: stopped", file=sys.stderr)
+        return 130
+    except SiteInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"the site is in {built.out}: {len(built.pages)} pages, built in {built.seconds:.0f} s", flush=True)
+    print(f"open {(built.out / 'index.html').as_uri()}", flush=True)
+    return 0
+
+
+def _guide(args: argparse.Namespace) -> int:
+    from .guide import GuideError, guide_markdown
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        print(f"error: --out {out} is a folder; give a file name, e.g. --out {out / 'guide.md'}", file=sys.stderr)
+        return 2
+    if out is not None and not out.parent.is_dir():
+        print(f"error: --out {out}: there is no folder {out.parent} to write it in", file=sys.stderr)
+        return 2
+    try:
+        text = guide_markdown()
+    except GuideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if out is None:
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(encoding="utf-8")  # the guide's quotes and stars, on any console or pipe
+        print(text, end="")
+        return 0
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: could not write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the instructor guide to {out}")
     return 0
 
 
@@ -201,6 +291,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--app", help="which app (module) of the chapter, when it has several")
     p.add_argument("--port", type=_port, default=0, help="port (default: 0, any free one)")
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser(
+        "site",
+        help="execute every notebook and write the rendered site (static HTML)",
+        description="Execute every chapter's notebook and write a static HTML site (Sphinx with MyST-NB): "
+        "the chapters in order, an errata page of the seed's claims, the instructor guide.",
+    )
+    p.add_argument("--out", help="folder to write the site to (default: build/site in the project)")
+    p.set_defaults(func=_site)
+
+    p = sub.add_parser(
+        "errata",
+        help="the seed's claims the course tests: verdicts, and what this machine measured last",
+        description="Every claim of the seed that a chapter tests, its verdict, the figure its cell measured the "
+        "last time it ran on this machine (or 'not run yet'), and the cell that proves it.",
+    )
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table instead")
+    p.set_defaults(func=_errata)
+
+    p = sub.add_parser(
+        "progress",
+        help="which exercises you have passed (from what the checks recorded here; nothing leaves the machine)",
+    )
+    p.set_defaults(func=_progress)
+
+    p = sub.add_parser(
+        "guide",
+        help="the instructor guide: minutes, break points, live demos, wrong answers, a workshop checklist",
+        description="Print the instructor guide as Markdown, built from the course itself: each chapter's "
+        "minutes, break points and live demonstrations, each exercise's wrong answers with what its check says, "
+        "and a workshop checklist.",
+    )
+    p.add_argument("--out", help="write it to this file instead of printing it")
+    p.set_defaults(func=_guide)
 
     args = parser.parse_args(argv)
     try:

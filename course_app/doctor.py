@@ -1,4 +1,4 @@
-"""The doctor: is this machine ready for the course? Versions, a live server, the database.
+"""The doctor: is this machine ready for the course? Versions, a live server, the database, a hub's proxy.
 
 Runs from a notebook (``await doctor()``) or a shell (``python -m course_app doctor``).
 Every check reports plainly; none raises.
@@ -12,8 +12,15 @@ import platform
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING
+
+from . import hub
+
+if TYPE_CHECKING:
+    from .server import LiveServer
 
 __all__ = ["Check", "Report", "doctor"]
 
@@ -86,7 +93,9 @@ async def _live_server() -> list[Check]:
 
     try:
         t = time.perf_counter()
-        srv = LiveServer(app, name="doctor").start()
+        with warnings.catch_warnings():  # a bad hub setting is one of the checks above, not a warning here too
+            warnings.filterwarnings("ignore", message="course_app: ", category=RuntimeWarning)
+            srv = LiveServer(app, name="doctor").start()
         started = time.perf_counter() - t
     except ServerStartError as exc:
         return [Check("live server", False, str(exc))]
@@ -94,6 +103,8 @@ async def _live_server() -> list[Check]:
         async with httpx.AsyncClient() as client:
             loop = (await client.get(srv.url + "/ping")).json()["loop"]
         limit = srv.run(thread_limit())
+        situation = hub.detect()
+        proxied = await _through_proxy(srv, hub.find_jupyter_server()) if situation.proxied else None
     finally:
         t = time.perf_counter()
         srv.stop()
@@ -104,7 +115,76 @@ async def _live_server() -> list[Check]:
         ),
         Check("server event loop", True, f"{loop} (uvicorn picks uvloop when it is installed)"),
         Check("thread pool", True, f"{limit:g} worker threads for def handlers (anyio's default limiter)"),
+        _learner_url(srv.browser_url, situation),
+        *([proxied] if proxied is not None else []),
     ]
+
+
+def _hub() -> list[Check]:
+    situation = hub.detect()
+    proxy = hub.proxy_install()
+    checks = [Check("JupyterHub", not situation.problems, situation.describe(), essential=False)]
+    checks += [Check("  ignored setting", False, problem, essential=False) for problem in situation.problems]
+    if situation.hub or situation.proxied:
+        ok = proxy.installed and proxy.enabled is not False
+        detail = proxy.detail if ok else f"{proxy.detail}: learners cannot open a served app's pages"
+        if situation.source == hub.PREFIX_VAR:
+            ok, detail = True, f"{proxy.detail} (not needed here: {hub.PREFIX_VAR} names the proxy)"
+    else:
+        ok, detail = True, f"{proxy.detail}; needed only on a JupyterHub"
+    checks.append(Check("jupyter-server-proxy", ok, detail, essential=False))
+    return checks
+
+
+def _learner_url(url: str, situation: hub.Situation) -> Check:
+    if not situation.proxied:
+        return Check("learner URL", True, f"{url}/docs for the doctor's app (each app shows its own: srv.browser_url)")
+    where = "" if situation.origin else " (relative to the hub's address: a link in JupyterLab works as it is)"
+    note = f"; {situation.warning}" if situation.warning else ""
+    return Check("learner URL", True, f"{url}/docs for the doctor's app, through the proxy{where}{note}")
+
+
+async def _through_proxy(srv: LiveServer, server: hub.JupyterServer | None) -> Check:
+    """Fetch the doctor's own app through the Jupyter server's proxy, as a learner's browser would."""
+    import httpx
+
+    name = "through the proxy"
+    if server is None:
+        return Check(
+            name,
+            False,
+            "not checked: no Jupyter server found to ask (JUPYTERHUB_SERVICE_URL is not set); "
+            "open the learner URL in the browser to check",
+            essential=False,
+        )
+    base = server.url.split("/", 3)
+    base_url = "/".join(base[:3]) + srv.root_path  # the server's own address, the browser's path
+    headers = {"Authorization": f"token {server.token}"} if server.token else {}
+    fetched = []
+    try:
+        async with httpx.AsyncClient(headers=headers, timeout=5.0) as client:
+            for path in ("/ping", "/docs", "/openapi.json"):
+                r = await client.get(base_url + path)
+                fetched.append(f"{path} {r.status_code}")
+                if r.status_code != 200:
+                    why = {
+                        302: "sent to a log-in page: this token is not accepted",
+                        401: "this token is not accepted",
+                        403: "this token is not accepted",
+                        404: "no proxy at that path",
+                    }
+                    hint = f" ({why[r.status_code]})" if r.status_code in why else ""
+                    return Check(
+                        name,
+                        False,
+                        f"{base_url}{path} answered {r.status_code}{hint}; open the learner URL in the browser to check",
+                        essential=False,
+                    )
+                if path == "/docs" and f"{srv.root_path}/openapi.json" not in r.text:
+                    return Check(name, False, f"/docs does not load {srv.root_path}/openapi.json", essential=False)
+    except httpx.HTTPError as exc:
+        return Check(name, False, f"{base_url}: {type(exc).__name__}: {exc}", essential=False)
+    return Check(name, True, f"via {server.url} ({server.how}): {', '.join(fetched)}", essential=False)
 
 
 async def _database() -> Check:
@@ -147,6 +227,7 @@ async def doctor(database: bool = True) -> Report:
         Check("python", sys.version_info >= (3, 10), f"{platform.python_version()} on {platform.platform()}"),
         _versions(),
     ]
+    checks += _hub()
     checks += await _live_server()
     checks.append(await _database() if database else _database_plan())
     checks.append(_tools())

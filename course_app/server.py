@@ -18,6 +18,11 @@ The contract (see DESIGN.md, "The live server"):
   "address already in use";
 * every server still running is stopped when the interpreter (kernel) exits.
 
+Behind a JupyterHub's proxy (see :mod:`course_app.hub`) the app is served with the ASGI ``root_path``
+of its proxy path, so that ``/docs`` loads ``openapi.json`` through the prefix; :attr:`LiveServer.url`
+stays the direct address the notebook's own clients use, and :attr:`LiveServer.browser_url` is the one
+a learner opens. Outside a hub both are ``http://127.0.0.1:<port>``.
+
 The uvicorn internals this needs (a faster main loop and shutdown, the loop factory,
 the logging config, the app importer) are all in :mod:`course_app._uvicorn`.
 """
@@ -29,6 +34,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import ctypes
+import html
 import logging
 import logging.config
 import socket
@@ -42,6 +48,7 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import hub
 from ._uvicorn import LOGGERS, LOGGING_CONFIG, ImportFromStringError, Server, import_from_string, new_event_loop
 
 __all__ = ["LiveServer", "ServerStartError", "serve", "running_servers", "stop_all"]
@@ -117,7 +124,8 @@ class LiveServer:
     ``app`` is an ASGI app or an import string such as ``"course_app.chapters.ch01_async_vs_sync:app"``.
     ``port=0`` (the default) lets the OS pick a free port. ``log_level`` defaults to
     ``"warning"`` so that notebooks stay readable; handler errors are logged and also
-    kept in :attr:`errors`.
+    kept in :attr:`errors`. ``root_path`` is the ASGI root path to serve with; by default
+    (None) it is the proxy path on a JupyterHub and "" elsewhere (:mod:`course_app.hub`).
     """
 
     def __init__(
@@ -129,6 +137,7 @@ class LiveServer:
         start_timeout: float = 10.0,
         stop_timeout: float = 3.0,
         log_level: str = "warning",
+        root_path: str | None = None,
         **uvicorn_options: Any,
     ) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
@@ -141,6 +150,16 @@ class LiveServer:
             raise ValueError("LiveServer waits half its stop_timeout for open connections; set stop_timeout instead")
         if not isinstance(log_level, str) or log_level.upper() not in _LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(_LEVELS).lower()}, not {log_level!r}")
+        if root_path is not None and (
+            not isinstance(root_path, str)
+            or not (root_path == "" or root_path.startswith("/"))
+            or any(c in root_path for c in "?# ")
+            or not root_path.isascii()
+        ):
+            raise ValueError(
+                f"root_path must be '' or a URL path starting with '/' (ASCII, no query), not {root_path!r}; "
+                "leave it None to get the JupyterHub proxy's path when there is one"
+            )
         self.app = app
         self.host = "127.0.0.1"
         self.requested_port = port
@@ -151,6 +170,12 @@ class LiveServer:
         self.stop_timeout = stop_timeout
         self.log_level = log_level
         self.uvicorn_options = uvicorn_options
+        self._root_path_option = None if root_path is None else root_path.rstrip("/")
+        #: The ASGI root path the app is served with ("" unless behind a proxy); known once started.
+        self.root_path = self._root_path_option or ""
+        self._browser_url: str | None = None
+        #: Why :attr:`browser_url` may not answer ("" when nothing is known to stop it).
+        self.browser_note = ""
         #: Exceptions raised by the app while handling requests (newest last, at most 100).
         self.errors: list[BaseException] = []
         self._thread: threading.Thread | None = None
@@ -166,6 +191,16 @@ class LiveServer:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:53127``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def browser_url(self) -> str:
+        """The URL a learner opens in a browser (add ``/docs``), without a trailing slash.
+
+        ``http://127.0.0.1:<port>``, the same as :attr:`url`, except behind a JupyterHub's proxy:
+        then ``/user/<name>/proxy/<port>`` (absolute when the hub's public address is known).
+        The notebook's own clients keep using :attr:`url`.
+        """
+        return self._browser_url or self.url
 
     @property
     def ws_url(self) -> str:
@@ -195,11 +230,15 @@ class LiveServer:
         sock = self._bind()
         self.port = sock.getsockname()[1]
         self._listener = sock.dup()
+        self._place_behind_proxy()
         config = uvicorn.Config(
             self._wrap(app),
             log_config=None,  # uvicorn's logging is set up once, per server by thread: see _log_filter
             access_log=False,
             lifespan="on",
+            # uvicorn >= 0.26 puts root_path in front of scope["path"] (Starlette strips it to route), so a
+            # direct request for /ping and the proxy's forwarded /ping reach the same route
+            root_path=self.root_path,
             **self.uvicorn_options,
         )
         self._server = server = Server(config, graceful_timeout=self.stop_timeout / 2)
@@ -270,13 +309,16 @@ class LiveServer:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<LiveServer {self.name} {self.url} {state}>"
+        browser = f" (open {self.browser_url})" if self.browser_url != self.url else ""
+        return f"<LiveServer {self.name} {self.url} {state}{browser}>"
 
     def _repr_html_(self) -> str:
         state = "running" if self.running else "stopped"
+        url = html.escape(self.browser_url, quote=True)
+        note = f"<br><small>{html.escape(self.browser_note)}</small>" if self.browser_note else ""
         return (
-            f"<b>{self.name}</b> {state} at <a href='{self.url}/docs' target='_blank'>{self.url}</a>"
-            f" (<a href='{self.url}/docs' target='_blank'>/docs</a>)"
+            f"<b>{html.escape(self.name)}</b> {state} at <a href='{url}/docs' target='_blank'>{url}</a>"
+            f" (<a href='{url}/docs' target='_blank'>/docs</a>){note}"
         )
 
     # -- internals ------------------------------------------------------------------
@@ -295,6 +337,18 @@ class LiveServer:
                 f"cannot load the app {self.app!r}: importing it raised {type(exc).__name__}: {exc}"
             ) from exc
         return app
+
+    def _place_behind_proxy(self) -> None:
+        """Set :attr:`root_path` and :attr:`browser_url` for the bound port (see :mod:`course_app.hub`)."""
+        situation = hub.detect()
+        for problem in situation.problems:
+            if problem not in _warned:
+                _warned.add(problem)
+                warnings.warn(f"course_app: {problem}", RuntimeWarning, stacklevel=3)
+        if self._root_path_option is None:
+            self.root_path = situation.root_path(self.port)
+        self._browser_url = situation.browser_url(self.port) if situation.proxied else None
+        self.browser_note = situation.warning
 
     def _bind(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -378,6 +432,7 @@ class LiveServer:
 
 
 _malloc_trim: Callable[[int], int] | None = None
+_warned: set[str] = set()  # environment problems already reported by a warning (once per process)
 
 
 def _return_free_memory() -> None:

@@ -110,6 +110,7 @@ from course_app.chapters.ch01_async_vs_sync import (
     upstream,
     wide_pool,
 )
+from course_app.errata import record
 from course_app.exercises import ch01 as checks
 
 T = ch01.SLEEP  # every slow handler in this chapter waits T seconds
@@ -130,12 +131,14 @@ show_source(best_of)
 # ## The seed's I/O endpoint, as pasted
 #
 # First the I/O endpoint, exactly as the seed wrote it. The module `seed_as_pasted` holds it as written, with only
-# the line breaks restored: it imports without complaint.
+# the line breaks restored: it imports without complaint. Each cell that tests a claim of the seed ends with
+# `record(...)`, which prints the seed's words, the verdict and what was just measured, and keeps that figure for
+# `python3 run.py errata`, the seed's errata as measured on your machine.
 
 # %%
 show_source(seed_as_pasted)
 
-# %%
+# %% seed_claim={"id": "io-endpoint-as-pasted", "measurement": "Serves the seed's /io-intensive exactly as written and sends it one request: it answers 500, a NameError, because httpx is never imported.", "verdict": "broken", "words": "@app.get('/io-intensive') async def io_intensive(): async with httpx.AsyncClient() as client: response = await client.get('https://api.example.com/data') return response.json()"}
 with LiveServer(seed_as_pasted.app, log_level="critical") as seed_srv:  # its traceback lands in .errors
     async with httpx.AsyncClient(base_url=seed_srv.url) as client:
         r = await client.get("/io-intensive")
@@ -143,6 +146,9 @@ print("GET /io-intensive:", r.status_code, r.text)
 print("the server's error:", repr(seed_srv.errors[-1]))
 assert r.status_code == 500
 assert isinstance(seed_srv.errors[-1], NameError) and "httpx" in str(seed_srv.errors[-1])
+record(
+    "io-endpoint-as-pasted", f"GET /io-intensive answered {r.status_code}; the server raised {seed_srv.errors[-1]!r}"
+)
 
 # %% [markdown]
 # A 500: the seed never imports `httpx`. Adding the import is not enough either: `api.example.com` is a
@@ -169,7 +175,7 @@ upstream_srv
 # %%
 show_source(seed_fixed, ch01.cpu_work)
 
-# %%
+# %% seed_claim_exempt="checks that the fixed endpoints answer at all; the seed's claims about them are measured below"
 srv = serve(seed_fixed.create_app(upstream_srv.url), name="ch01: the seed's endpoints, fixed")
 async with httpx.AsyncClient(base_url=srv.url, timeout=10) as client:
     for path in ("/sync", "/async", "/cpu-intensive", "/io-intensive", "/ping"):
@@ -192,7 +198,7 @@ srv
 #   batch takes **⌈N/40⌉ × T**: N/40 rounded up, i.e. waves of 40;
 # - a handler that blocks the event loop: **N × T**, one request after another.
 
-# %%
+# %% seed_claim=[{"id": "def-blocks-server", "measurement": "Times 1 to 80 concurrent requests to a def handler that calls time.sleep(T): 80 take two waves of T (the thread pool lends 40 threads at a time), not 80 x T.", "verdict": "wrong", "words": "time.sleep(1) # Blocks the entire server"}, {"id": "async-sleep-overlaps", "measurement": "Times 1 to 80 concurrent requests to an async def handler that awaits asyncio.sleep(T): every batch takes about T.", "verdict": "right", "words": "await asyncio.sleep(1) # Other requests can be handled"}, {"id": "always-async-for-io", "measurement": "Compares def + time.sleep(T) with async def + asyncio.sleep(T): up to 40 concurrent requests the blocking def handler also takes one T; async wins only beyond the thread pool's 40.", "verdict": "misleading", "words": "Use async for I/O - Always use async for database, HTTP requests, and file operations"}]
 NS = (1, 10, 40, 41, 80)
 await load(srv, "/sync", n=80, **BOUNDS)  # warm-up: the very first wave also starts 40 threads
 sync_runs, async_runs = [], []
@@ -210,6 +216,13 @@ assert all(r.wall < 1.5 * T for r in async_runs), "awaiting handlers overlap: an
 assert wall[40] < 1.5 * T, "40 def requests fit in one wave of the thread pool"
 assert wall[41] > 1.5 * wall[40], "the 41st request waits for a free thread: a second wave"
 assert 1.5 * T < wall[80] < 2.6 * T, "80 def requests take two waves, not 80 × T"
+async_wall = {r.n: r.wall for r in async_runs}
+record("def-blocks-server", f"80 def requests took {wall[80]:.2f} s = {wall[80] / T:.1f} × T (80 × T = {80 * T:.0f} s)")
+record("async-sleep-overlaps", f"80 async requests took {async_wall[80]:.2f} s = {async_wall[80] / T:.1f} × T")
+record(
+    "always-async-for-io",
+    f"40 requests: def {wall[40]:.2f} s, async {async_wall[40]:.2f} s; 80: def {wall[80]:.2f} s, async {async_wall[80]:.2f} s",
+)
 
 # %%
 scaling(
@@ -229,7 +242,7 @@ scaling(
 # (the probe's 5 ms timer fired late, by the bar's height in ms), a line for the worker threads busy, and one
 # for the requests waiting for a thread, when any did.
 
-# %%
+# %% seed_claim_exempt="shows why the def handlers above come in waves (the pool's 40 threads): no claim of the seed"
 with probe(srv) as p41:
     r41 = await load(srv, "/sync", n=41, **BOUNDS, label="41 × def + time.sleep")
 print(p41)
@@ -246,7 +259,7 @@ timeline(r41, probe=p41, ideal=ideal_threadpool(41, T), ideal_label="2 waves of 
 # %%
 show_source(loop_blockers)
 
-# %%
+# %% seed_claim={"id": "no-blocking-calls-in-async", "measurement": "Times 1, 3 and 6 concurrent requests to an async def handler that calls time.sleep(T): they run one after another, N x T.", "verdict": "right", "words": "Avoid blocking calls - Never use blocking calls in async functions (time.sleep, requests library)"}
 blk = serve(loop_blockers.app)
 BLOCKING_NS = (1, 3, 6)
 blocking_runs = []
@@ -257,6 +270,8 @@ for r in blocking_runs:
 assert all(r.ok == r.n for r in blocking_runs)
 assert all(r.wall > 0.8 * ideal_serial(r.n, T) for r in blocking_runs), "one after another: N × T"
 assert blocking_runs[-1].wall > 2 * wall[80], "6 requests blocking the loop take far longer than 80 def requests"
+six = blocking_runs[-1]
+record("no-blocking-calls-in-async", f"6 requests took {six.wall:.2f} s = {six.ratio(ideal_serial(6, T)):.2f} × 6 × T")
 
 # %%
 scaling(
@@ -273,11 +288,16 @@ scaling(
 # The probe shows why: while a blocking handler runs, the loop does not wake at all (the bars in the lower panel
 # show how late the probe's 5 ms timer fired), and no worker thread is in use.
 
-# %%
+# %% seed_claim={"id": "blocking-loop-kills-performance", "measurement": "Probes the server's event loop every 5 ms during 5 requests to async def + time.sleep(T): the loop does not wake for a whole T at a time, and no worker thread is used.", "verdict": "right", "words": "Blocking the event loop - Using synchronous I/O in async functions kills performance"}
 with probe(blk) as p_block:
     r_block = await load(blk, "/async-blocking", n=5, **BOUNDS, label="5 × async def + time.sleep")
 print(p_block)
 assert p_block.max_lag > 0.8 * T and p_block.max_threads_busy == 0
+record(
+    "blocking-loop-kills-performance",
+    f"the loop was stuck for up to {p_block.max_lag * 1000:.0f} ms at a time (T = {T * 1000:.0f} ms); "
+    f"5 requests took {r_block.wall:.2f} s",
+)
 timeline(r_block, probe=p_block, ideal=ideal_serial(5, T), ideal_label="5 × T, one after another")
 
 # %% [markdown]
@@ -290,7 +310,7 @@ timeline(r_block, probe=p_block, ideal=ideal_serial(5, T), ideal_label="5 × T, 
 # %%
 show_source(ch01.ping, ping_while_busy)
 
-# %%
+# %% seed_claim={"id": "def-blocks-event-loop", "measurement": "Sends cheap GET /ping requests while 80 def handlers sleep in threads: the loop answers them at once, as it does beside async def + asyncio.sleep, unlike beside time.sleep or CPU work inside async def.", "verdict": "wrong", "words": "Sync endpoint (blocks the event loop)"}
 busy_runs, ping_runs = {}, {}
 for label, server, path, n, tries in [  # a slow /ping needs no second try: noise only adds time
     ("def + time.sleep (80)", srv, "/sync", 80, 2),
@@ -308,6 +328,13 @@ assert all(r.percentile(50) < T / 2 for r in fast), "a free loop answers /ping a
 for r, busy in zip(slow, [busy_runs["async + time.sleep (5)"], busy_runs["async + CPU work (4)"]], strict=True):
     assert r.percentile(50) > 0.3 * busy.wall, "a blocked loop makes /ping wait for the blockers"
     assert r.percentile(50) > 10 * max(f.percentile(50) for f in fast)
+beside_def, beside_blocker = (
+    ping_runs[k].percentile(50) * 1000 for k in ("def + time.sleep (80)", "async + time.sleep (5)")
+)
+record(
+    "def-blocks-event-loop",
+    f"median /ping {beside_def:.1f} ms beside 80 def handlers, {beside_blocker:.0f} ms beside 5 blockers",
+)
 compare(ping_runs, metric="p50", title="Median /ping latency while the server is busy")
 
 # %% [markdown]
@@ -358,7 +385,7 @@ await checks.check_non_blocking(ex11_app)
 #
 # Run it in a notebook cell, and measure 80 `def` requests again:
 
-# %%
+# %% seed_claim_exempt="the thread limit set in a cell is advice from the web, not the seed's"
 anyio.to_thread.current_default_thread_limiter().total_tokens = 100  # in a cell: the NOTEBOOK's loop
 
 kernel_limit = await thread_limit()  # awaited here: the notebook's loop
@@ -420,7 +447,7 @@ await checks.check_thread_limit(ex12_app)
 # %%
 show_source(wide_pool)
 
-# %%
+# %% seed_claim_exempt="the chapter's own fix (the limit in the lifespan), not a claim of the seed"
 wide = serve(wide_pool.app)
 await load(wide, "/sync", n=80, **BOUNDS)  # warm-up: starts the 80 threads
 measure = partial(load, wide, "/sync", n=80, **BOUNDS, label="80 × def, limit set in the lifespan")
@@ -514,7 +541,7 @@ await checks.check_process_pool(ex13_app)
 # %%
 show_source(process_pool, ch01.warm_up)
 
-# %%
+# %% seed_claim_exempt="measures the CPU jobs; the seed's advice for them is judged in the next cell"
 started = time.perf_counter()
 pool_srv = serve(process_pool.app)
 print(f"start-up with {ch01.WORKERS} warm worker processes: {time.perf_counter() - started:.2f} s, paid once")
@@ -548,7 +575,7 @@ assert all(r.ok == r.n for runs in cpu_runs.values() for r in runs)
 # after the runs, how many cores two CPU-bound processes get (`free_cores`: one job alone, then two at once).
 # The parallel claim is judged only when two were free both times.
 
-# %%
+# %% seed_claim={"id": "cpu-work-use-sync", "measurement": "Runs 4 CPU jobs in def handlers (worker threads), on the loop and in a process pool, and counts the cores each kept busy: threads hold one core at a time (the GIL), so 4 jobs take about 4 x one job, as on the loop.", "verdict": "misleading", "words": "CPU-bound work (use sync)"}
 def cores_busy(result: LoadResult) -> float:
     """The CPU time the run's jobs spent, over its wall time: the cores busy with them, on average."""
     return sum(json.loads(r.body)["cpu_us"] for r in result.records) / 1e6 / result.wall
@@ -570,6 +597,11 @@ if cores >= 1.5:  # with about one free core the pool cannot run jobs in paralle
     )
 else:
     print("fewer than two cores were free: the pool could not run its jobs in parallel just now (run again later)")
+record(
+    "cpu-work-use-sync",
+    f"4 jobs in def threads took {thread4.wall:.2f} s = {thread4.wall / t1:.1f} × one job, "
+    f"{busy['def (thread pool)']:.1f} cores busy; in processes {process4.wall:.2f} s, {busy['process pool']:.1f} cores",
+)
 
 
 def pool_ideal(n: int) -> float:
@@ -646,7 +678,7 @@ show_source(shared_client)
 # 50 requests, 10 at a time, to each version. The upstream service answers after 0.1 s and counts the
 # connections it sees; a probe watches the calling server's loop.
 
-# %%
+# %% seed_claim={"id": "client-per-request", "measurement": "Sends 50 calls, 10 at a time, through the seed's pattern (a new httpx.AsyncClient per request) and through one shared client, counting the connections the upstream sees and the wall time.", "verdict": "misleading", "words": "async with httpx.AsyncClient() as client:"}
 shared_srv = serve(shared_client.create_app(upstream_srv.url), name="ch01: one shared client")
 UP = 0.1
 io_runs, io_probes, io_connections = {}, {}, {}
@@ -670,6 +702,11 @@ assert per_request.ok == shared.ok == 50
 assert conn_per_request >= 40 and conn_shared <= 10, "a new client opens a new connection every time"
 assert shared.wall < 0.6 * per_request.wall
 assert shared.percentile(50) < per_request.percentile(50)
+record(
+    "client-per-request",
+    f"a client per request: {conn_per_request} connections, {per_request.wall:.2f} s; "
+    f"one shared client: {conn_shared} connections, {shared.wall:.2f} s",
+)
 ideal = ideal_threadpool(50, UP, workers=10)  # 10 at a time: 5 rounds of 0.1 s
 compare(
     io_runs,
@@ -685,7 +722,7 @@ compare(
 # it, even for `http://` URLs (encode/httpx#3627). That is CPU work, on the event loop: the same mistake as the
 # previous sections, hidden in a constructor.
 
-# %%
+# %% seed_claim={"id": "connection-pooling", "measurement": "Times creating a new httpx.AsyncClient against a whole request on a kept-alive connection of a shared one.", "verdict": "right", "words": "Connection pooling - Use connection pools for databases and HTTP clients"}
 async def new_client() -> None:
     async with httpx.AsyncClient():
         pass
@@ -705,6 +742,10 @@ create, reuse = statistics.median(create), statistics.median(reuse)
 print(f"a new AsyncClient: {create * 1000:.1f} ms")
 print(f"a whole request on a kept-alive connection: {reuse * 1000:.1f} ms")
 assert create > 3 * reuse
+record(
+    "connection-pooling",
+    f"a new AsyncClient: {create * 1000:.1f} ms; a request on a kept-alive connection: {reuse * 1000:.1f} ms",
+)
 timeline(per_request, probe=io_probes["a client per request (seed)"], ideal=ideal, ideal_label="5 rounds of 10 calls")
 
 # %% [markdown]
@@ -714,7 +755,7 @@ timeline(per_request, probe=io_probes["a client per request (seed)"], ideal=idea
 # would otherwise wait 5 s). What matters next is what your handler does when the timeout fires. Here the
 # upstream takes twice the timeout, for both at once:
 
-# %%
+# %% seed_claim={"id": "timeouts-on-external-calls", "measurement": "Calls an upstream that takes twice the 1 s timeout through both versions at once: the timeout, not the upstream, decides when they answer.", "verdict": "right", "words": "Timeout handling - Set timeouts on all external calls to prevent hanging"}
 # a fresh server (the same name replaces the old one): its 500's traceback lands in srv.errors, unprinted
 srv = serve(seed_fixed.create_app(upstream_srv.url), name="ch01: the seed's endpoints, fixed", log_level="critical")
 async with httpx.AsyncClient(timeout=10) as client:
@@ -731,6 +772,11 @@ assert seed_r.status_code == 500 and isinstance(srv.errors[-1], httpx.TimeoutExc
 assert shared_r.status_code == 504 and "did not answer" in shared_r.json()["detail"]
 assert not shared_srv.errors
 assert elapsed < 1.5 * ch01.UPSTREAM_TIMEOUT, "the timeout, not the upstream, decided"
+record(
+    "timeouts-on-external-calls",
+    f"the upstream needed {2 * ch01.UPSTREAM_TIMEOUT:g} s; both answered within {elapsed:.2f} s "
+    f"({seed_r.status_code} from a client per request, {shared_r.status_code} from the shared client)",
+)
 
 # %% [markdown]
 # The first answer is a bare "Internal Server Error", and a traceback in the server's log (kept in `srv.errors`

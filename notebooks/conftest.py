@@ -14,6 +14,11 @@ a workshop hub: every timing assertion outside the exercises must hold on a busy
 one. ``COURSE_TEST_BUSY=0`` turns that off (to tell a load-dependent failure from another).
 
 ``pytest --nbval`` or ``--nbval-lax`` still gives nbval's plain single run instead.
+
+What the runs record in the course folder (``course_app/state.py``): the seed's errata, whose figures are real
+runs of the chapters on this machine (``python3 run.py errata`` shows them), but not the exercise checks'
+results, which would show the developer's ``python3 run.py progress`` exercises passed by the solutions and
+tried by the learner edition. The kernels inherit ``COURSE_RECORD=errata``; set it yourself to choose otherwise.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
 from course_app.editions import has_solution, learner_edition
+
+os.environ.setdefault("COURSE_RECORD", "errata")  # inherited by the kernels nbval starts: see the docstring
 
 #: what an unsolved exercise may raise: the placeholder, or a check that explains what is wrong
 LEARNER_ERRORS = frozenset({"NotImplementedError", "ExerciseFailed"})

@@ -10,14 +10,19 @@ wrong in plain words.
 
 from __future__ import annotations
 
+import functools
 import http
+import importlib
+import inspect
 import json
+import pkgutil
 import re
 import textwrap
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..loadgen import LoadResult
 from ..server import LiveServer, ServerStartError
@@ -28,6 +33,7 @@ __all__ = [
     "all_ok",
     "announce",
     "answer_keys",
+    "declared_checks",
     "describe_error",
     "describe_statuses",
     "ensure_callable",
@@ -51,15 +57,85 @@ def answer_keys(exercise: str, *patterns: str) -> Callable[[F], F]:
     The learner edition of the exercise must match none of them (nothing of the answer given away outside the
     solution markers), and the instructor edition all of them (the keys describe the real solution). The test
     is tests/test_exercises.py. Pick what *is* the answer: ``Path\\(ge=``, not ``def``.
+
+    The check comes back wrapped: each call records its outcome (passed, or failed with the first line of what
+    it said) for ``python3 run.py progress`` (:mod:`course_app.progress`), and the exercises that command lists
+    are the ones declared here.
     """
     compiled = tuple(re.compile(p) for p in patterns)
 
     def declare(check: F) -> F:
-        check.exercise = exercise  # type: ignore[attr-defined]
-        check.answer_keys = compiled  # type: ignore[attr-defined]
-        return check
+        judged = _recorded(exercise, check)
+        judged.exercise = exercise  # type: ignore[attr-defined]
+        judged.answer_keys = compiled  # type: ignore[attr-defined]
+        return judged
 
     return declare
+
+
+def declared_checks() -> dict[str, Callable[..., Any]]:
+    """Every exercise's check, by exercise number ("1.3"), in course order: the functions of
+    ``course_app.exercises.chNN`` that declare the exercise they judge with :func:`answer_keys`.
+
+    The one list of the course's exercises: ``python3 run.py progress``, the instructor guide and the tests read it.
+    """
+    found: dict[str, Callable[..., Any]] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not re.fullmatch(r"ch\d\d", info.name):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            number = getattr(value, "exercise", None)
+            if callable(value) and isinstance(number, str) and value.__module__ == module.__name__:
+                found[number] = value
+    return dict(sorted(found.items(), key=lambda item: tuple(int(part) for part in item[0].split("."))))
+
+
+_PASSED: ContextVar[str] = ContextVar("passed", default="")  # what passed() said, for the record
+
+
+def _record(exercise: str, outcome: BaseException | None) -> None:
+    from ..progress import record_attempt
+
+    if outcome is None:
+        record_attempt(exercise, True, _PASSED.get())
+    elif isinstance(outcome, ExerciseFailed):
+        record_attempt(exercise, False, str(outcome))
+    else:  # the check itself broke (or the learner's code, in a way it does not put in words)
+        record_attempt(exercise, False, f"{type(outcome).__name__}: {outcome}")
+
+
+def _recorded(exercise: str, check: F) -> F:
+    """``check``, recording each call's outcome. Interruptions (Ctrl-C, a cancelled cell) are not attempts."""
+    if inspect.iscoroutinefunction(check):
+
+        @functools.wraps(check)
+        async def judged_async(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            _PASSED.set("")
+            try:
+                result = await check(*args, **kwargs)
+            except Exception as exc:
+                _record(exercise, exc)
+                raise
+            _record(exercise, None)
+            return result
+
+        return cast(F, judged_async)
+
+    @functools.wraps(check)
+    def judged(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        _PASSED.set("")
+        try:
+            result = check(*args, **kwargs)
+        except Exception as exc:
+            _record(exercise, exc)
+            raise
+        _record(exercise, None)
+        return result
+
+    return cast(F, judged)
 
 
 @dataclass(frozen=True)
@@ -117,6 +193,7 @@ def require(condition: object, message: str) -> None:
 
 def passed(message: str) -> None:
     """Tell the learner the check passed (printed, so it shows in the cell's output)."""
+    _PASSED.set(message)
     print(f"\u2705 {message}")
 
 

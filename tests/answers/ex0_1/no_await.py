@@ -1,8 +1,15 @@
+"""`asyncio.sleep(ms / 1000)` without `await`.
+
+Calling a coroutine function only creates a coroutine: nothing waits, every request returns at once, and Python
+warns later that the coroutine was never awaited.
+"""
+
 import asyncio
 
 from fastapi import FastAPI, Path
 
-EXPECTED = "without `await` only creates a coroutine"
+EXPECTED = "Calling asyncio.sleep(...) without `await` only creates a coroutine and returns at once"
+MISTAKE = "await"
 
 app = FastAPI()
 

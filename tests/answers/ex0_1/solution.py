@@ -1,3 +1,5 @@
+"""Right: `await asyncio.sleep(ms / 1000)` in `async def`, and the limits declared with `Path(ge=0, le=2000)`."""
+
 import asyncio
 
 from fastapi import FastAPI, Path

@@ -1,3 +1,5 @@
+"""The right wait, the wrong body: `{"ms": ms}` instead of `{"waited_ms": ms}`."""
+
 import asyncio
 
 from fastapi import FastAPI, Path

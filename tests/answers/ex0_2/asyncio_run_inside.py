@@ -1,9 +1,16 @@
+"""`return asyncio.run(main())` inside `sleep_many`, as a tutorial ends.
+
+The notebook's event loop is already running, and asyncio.run() refuses to start a second one in the same thread:
+`await main()` (or the body of main itself) is the answer.
+"""
+
 import asyncio
 from typing import Any
 
 import httpx
 
 EXPECTED = "asyncio.run() starts an event loop of its own"
+MISTAKE = "asyncio.run"
 
 
 async def sleep_many(base_url: str, n: int) -> list[Any]:

@@ -1,9 +1,16 @@
+"""`await asyncio.gather(requests)`: one list instead of `gather(*requests)`.
+
+gather takes the awaitables as separate arguments; given a list, it fails with "unhashable type: 'list'".
+"""
+
 import asyncio
 from typing import Any
 
 import httpx
 
-EXPECTED = "takes the awaitables as separate arguments"
+EXPECTED = (
+    "asyncio.gather() takes the awaitables as separate arguments, not one list: `gather(*awaitables)`, with the star"
+)
 
 
 async def sleep_many(base_url: str, n: int) -> list[Any]:

@@ -1,9 +1,15 @@
+"""`return asyncio.gather(...)` without `await`.
+
+sleep_many hands back a Future still to be awaited, not the bodies (and its client is never closed).
+"""
+
 import asyncio
 from typing import Any
 
 import httpx
 
-EXPECTED = "an `await` is missing in front of a call"
+EXPECTED = "returned something still to be awaited (a coroutine or a Future), not the bodies: an `await` is missing in front of a call"
+MISTAKE = "await"
 
 
 async def sleep_many(base_url: str, n: int) -> Any:

@@ -1,3 +1,9 @@
+"""`await client.get(...)` inside a `for` loop.
+
+Each request is awaited before the next one starts: the right bodies, but 10 requests take 10 × 0.2 s, and the
+server never has two in flight.
+"""
+
 from typing import Any
 
 import httpx

@@ -1,8 +1,14 @@
+"""A plain `def` with the synchronous `httpx.get`, one request after another.
+
+The notebook awaits sleep_many; a plain function could only wait by blocking the notebook's loop. The check refuses
+it before sending anything.
+"""
+
 from typing import Any
 
 import httpx
 
-EXPECTED = "should be an `async def` function"
+EXPECTED = "sleep_many should be an `async def` function: the notebook awaits it on its own event loop"
 
 
 def sleep_many(base_url: str, n: int) -> list[Any]:

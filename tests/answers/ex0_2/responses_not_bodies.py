@@ -1,3 +1,8 @@
+"""The responses of `gather`, returned as they are, instead of their JSON bodies.
+
+The exercise asks for the bodies: `[r.json() for r in responses]`.
+"""
+
 import asyncio
 from typing import Any
 

@@ -1,3 +1,5 @@
+"""Right: one `httpx.AsyncClient`, `await asyncio.gather(*requests)`, then each response's `.json()`."""
+
 import asyncio
 from typing import Any
 

@@ -1,3 +1,5 @@
+"""Right: a plain `def` handler; FastAPI runs it in a worker thread."""
+
 from fastapi import FastAPI
 
 from course_app.chapters import ch01_async_vs_sync as ch01

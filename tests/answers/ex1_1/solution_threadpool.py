@@ -1,3 +1,5 @@
+"""Right: `async def` with `await run_in_threadpool(ch01.legacy_lookup, key)`."""
+
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 

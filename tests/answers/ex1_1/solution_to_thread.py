@@ -1,3 +1,5 @@
+"""Right: `async def` with `await asyncio.to_thread(ch01.legacy_lookup, key)` (Python's own thread pool)."""
+
 import asyncio
 
 from fastapi import FastAPI

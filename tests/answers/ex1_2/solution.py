@@ -1,3 +1,5 @@
+"""Right: `anyio.to_thread.current_default_thread_limiter().total_tokens = 100` in the lifespan, before `yield`."""
+
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -1,3 +1,8 @@
+"""A pool with the "fork" start method (Linux's default before Python 3.14).
+
+fork copies the whole kernel process, its threads in mid-step included, and can deadlock; the chapter uses "spawn".
+"""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -8,7 +13,7 @@ from fastapi import FastAPI, Request
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "starts its workers with fork"
+EXPECTED = "your pool starts its workers with fork"
 
 
 @asynccontextmanager

@@ -1,3 +1,9 @@
+"""The work sent to the pool is a function defined in a notebook cell.
+
+It pickles by name, as `__main__.heavy_from_a_cell`, and a fresh (spawned) worker process has no such name: the
+pool breaks.
+"""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -9,7 +15,7 @@ from fastapi import FastAPI, Request
 import __main__
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "defined in a notebook cell"
+EXPECTED = "Most often the function sent to it was defined in a notebook cell"
 
 
 @asynccontextmanager

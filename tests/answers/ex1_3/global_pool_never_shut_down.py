@@ -1,3 +1,8 @@
+"""A pool made at the top of the cell, beside the app, and never shut down.
+
+The work does run in worker processes and /ping stays fast, but the workers outlive the server.
+"""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -8,7 +13,8 @@ from fastapi import FastAPI, Request
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "still run after the server stopped"
+EXPECTED = "still run after the server stopped: the pool was not shut down with the app"
+MISTAKE = "lifespan"
 
 
 pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))

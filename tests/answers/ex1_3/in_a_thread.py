@@ -1,3 +1,9 @@
+"""A plain `def` handler: the work runs in a worker thread of the server's own process.
+
+The loop stays free, but the thread holds the server's GIL while it computes, and the pool the lifespan made is
+never used.
+"""
+
 import multiprocessing
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
@@ -7,7 +13,7 @@ from fastapi import FastAPI
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "ran in the server's own process"
+EXPECTED = "the work ran in the server's own process"
 
 
 @asynccontextmanager

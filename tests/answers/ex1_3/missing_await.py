@@ -1,3 +1,8 @@
+"""`return loop.run_in_executor(...)` without `await`.
+
+The handler returns a Future instead of the job's result.
+"""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -8,7 +13,8 @@ from fastapi import FastAPI, Request
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "returned a Future instead of its result"
+EXPECTED = "your handler returned a Future instead of its result: `run_in_executor(...)` needs `await` in front of it"
+MISTAKE = "await"
 
 
 @asynccontextmanager

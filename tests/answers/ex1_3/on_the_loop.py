@@ -1,3 +1,8 @@
+"""`return ch01.cpu_work(ch01.CPU_N)` inside `async def`: the code as it was.
+
+CPU work on the event loop blocks it as `time.sleep` does, and /ping waits for the jobs.
+"""
+
 import multiprocessing
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
@@ -7,7 +12,8 @@ from fastapi import FastAPI
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "ran in the server's own process"
+EXPECTED = "the work ran in the server's own process"
+MISTAKE = "blocking"
 
 
 @asynccontextmanager

@@ -1,3 +1,8 @@
+"""The cell as handed out: the check run before anything was written (`raise NotImplementedError()`).
+
+The lifespan raises, so the app never starts; the check says why.
+"""
+
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

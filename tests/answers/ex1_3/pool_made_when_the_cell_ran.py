@@ -1,3 +1,8 @@
+"""`app.state.pool = ProcessPoolExecutor(...)` in the cell, beside `app = FastAPI(...)`, not in the lifespan.
+
+The pool exists before the server starts, and nothing shuts it down with the app.
+"""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -8,7 +13,8 @@ from fastapi import FastAPI, Request
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "it was made when the cell ran"
+EXPECTED = "app.state.pool holds a running pool before the server has started: it was made when the cell ran"
+MISTAKE = "lifespan"
 
 
 @asynccontextmanager

@@ -1,3 +1,8 @@
+"""`with ProcessPoolExecutor(...) as pool:` inside the handler: a new pool per request.
+
+Every request starts, and stops, worker processes of its own.
+"""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -8,7 +13,8 @@ from fastapi import FastAPI, Request
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "a new pool per request"
+EXPECTED = "a new pool per request pays for starting processes every time"
+MISTAKE = "per request"
 
 
 @asynccontextmanager

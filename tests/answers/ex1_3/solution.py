@@ -1,3 +1,5 @@
+"""Right: a "spawn" pool made in the lifespan on `app.state.pool`, used with `await loop.run_in_executor(...)`, shut down after `yield`."""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator

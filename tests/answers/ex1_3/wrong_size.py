@@ -1,3 +1,5 @@
+"""`cpu_work(10)` instead of `cpu_work(ch01.CPU_N)`: the right place, the wrong job."""
+
 import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
@@ -8,7 +10,7 @@ from fastapi import FastAPI, Request
 
 from course_app.chapters import ch01_async_vs_sync as ch01
 
-EXPECTED = "should return what ch01.cpu_work"
+EXPECTED = "should return what ch01.cpu_work(ch01.CPU_N) returns"
 
 
 @asynccontextmanager
