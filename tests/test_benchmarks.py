@@ -27,6 +27,7 @@ GROUP_MODULES = {  # today's groups, in the table's order -> their files in benc
     "P1": "bench_p1_fidelity",
     "P3": "bench_p3_start_stop",
     "P4": "bench_p4_throughput",
+    "D1": "bench_db",
     "L": "bench_l_notebooks",
 }
 EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on notebooks/
@@ -47,6 +48,13 @@ EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on n
     "P4.raw.c50",
     "P4.aiohttp.c50",
     "P4.httpx.c50",
+    "D1.pg.cold-start",
+    "D1.pg.warm-start",
+    "D1.seed.generate",
+    "D1.seed.load",
+    "D1.seed.check",
+    "D1.seed.check-open",
+    "D1.seed.verify",
 ]
 FIGURE_KEYS = {"id", "group", "name", "value", "unit", "target", "status", "passed", "note", "details"}
 INSTALL_WRK = "apt-get install wrk"
@@ -164,9 +172,9 @@ def test_every_figure_is_present_once_in_order(smoke: SmokeRun) -> None:
 
 def test_every_value_is_a_positive_finite_number(smoke: SmokeRun) -> None:
     for figure in _figures(smoke.report):
-        if figure["status"] == "skip":  # only P4, and only where wrk is missing
-            assert figure["group"] == "P4" and figure["value"] is None
-            assert INSTALL_WRK in figure["note"]
+        if figure["status"] == "skip":  # P4 where wrk is missing; D1 where the course starts no PostgreSQL
+            assert figure["group"] in {"P4", "D1"} and figure["value"] is None
+            assert (INSTALL_WRK if figure["group"] == "P4" else "DATABASE_URL") in figure["note"]
             continue
         assert figure["status"] in {"pass", "fail", "info"}, (figure["id"], figure["note"])
         assert _positive_finite(figure["value"]), figure
@@ -198,6 +206,10 @@ def test_details_carry_the_raw_samples(smoke: SmokeRun) -> None:
             assert figure["unit"] == "x ideal"
         elif figure["group"] == "P3":
             assert details["cycles"] == len(samples) and figure["unit"] == "ms"
+        elif figure["group"] == "D1":
+            assert figure["unit"] in {"s", "ms"}
+            if figure["id"].startswith("D1.seed.") and figure["id"] != "D1.seed.generate":
+                assert details["size"] == "users=20,products=10,orders=200,posts=20,comments=200"  # TINY
         else:
             assert details["engine"] in {"raw", "httpx", "aiohttp"}
             assert details["rounds"] == len(samples) == len(details["wrk_rps"])
@@ -230,7 +242,7 @@ def test_an_unknown_group_is_a_usage_error(benchmarks: ModuleType, capsys: pytes
         benchmarks.main(["--only", "P1,P2"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "unknown group P2" in err and "P1, P3, P4, L" in err
+    assert "unknown group P2" in err and "P1, P3, P4, D1, L" in err
 
 
 def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
@@ -244,7 +256,7 @@ def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "usage: python -m benchmarks" in done.stderr
-    assert "argument --only: unknown group P9: choose among P1, P3, P4, L" in done.stderr
+    assert "argument --only: unknown group P9: choose among P1, P3, P4, D1, L" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
@@ -293,7 +305,7 @@ def test_the_runner_finds_every_group_module(runner: ModuleType) -> None:
 def test_the_json_plan_holds_every_groups_settings(smoke: SmokeRun) -> None:
     plan = smoke.report["plan"]
     assert plan["warmups"] == 0 and plan["row_budget_s"] > 0
-    assert {"p1_sizes", "p1_repeats", "p3_cycles", "p4_concurrencies", "p4_rounds"} <= set(plan)
+    assert {"p1_sizes", "p1_repeats", "p3_cycles", "p4_concurrencies", "p4_rounds", "d1_size", "d1_loads"} <= set(plan)
 
 
 NEW_GROUP = """\

@@ -18,7 +18,10 @@ from course_app.chapters import app_modules, apps_of, chapter, chapters
 from course_app.server import LiveServer
 
 #: (chapter, module, path) whose 500 is what the chapter teaches
-LESSONS = {("ch01_async_vs_sync", "seed_as_pasted", "/io-intensive")}
+LESSONS = {
+    ("ch01_async_vs_sync", "seed_as_pasted", "/io-intensive"),
+    ("ch02_lifespan", "seed_as_pasted", "/data"),  # `def init` instead of __init__: a TypeError on every request
+}
 HOSTILE_QUERIES = ["", "?delay=-1", "?delay=abc", "?delay=1e309", "?seconds=-5", "?seconds=nan", "?name=", "?x=%00"]
 HOSTILE_SEGMENTS = ["-1", "abc", "99999999999999999999", "%00"]
 

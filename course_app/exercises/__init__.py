@@ -206,6 +206,16 @@ _ERRORS: list[tuple[type[BaseException], re.Pattern[str], str]] = [
     ),
     (
         Exception,
+        re.compile(r"'coroutine' object has no attribute"),
+        "an async function was called without `await` in front of it: you got its coroutine, not its result",
+    ),
+    (
+        TypeError,
+        re.compile(r"'coroutine' object is not an async iterator"),
+        "your lifespan has no `yield`: an @asynccontextmanager function needs one (is it still the placeholder?)",
+    ),
+    (
+        Exception,
         re.compile(r"await wasn't used with future|<Future (pending|finished)"),
         "your handler returned a Future instead of its result: `run_in_executor(...)` needs `await` in front of it",
     ),

@@ -1,0 +1,33 @@
+"""Nested `async with` blocks, one per resource, and `yield` in the innermost.
+
+The same guarantee as an AsyncExitStack: each block closes its resource however it is left.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from course_app.chapters import ch02_lifespan as ch02
+
+EXPECTED = None
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    journal = app.state.journal
+    async with (
+        ch02.http_client(journal) as client,
+        ch02.background_task(journal) as beats,
+        ch02.cache(app.state.cache_port, journal),
+    ):
+        yield {"client": client, "beats": beats}
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/status")
+async def status(request: Request) -> dict[str, Any]:
+    return {"client closed": request.state.client.is_closed, "beats": request.state.beats.count}
