@@ -83,6 +83,7 @@ import contextlib
 import functools
 import inspect
 import os
+import textwrap
 
 import asyncpg
 import fastapi
@@ -196,7 +197,18 @@ show_source(fastapi.routing.APIRouter.on_event)
 
 # %%
 show_source(fastapi.routing._DefaultLifespan)
-print(inspect.getsource(fastapi.routing.APIRouter.__init__).split("# Determine the lifespan context to use")[1][:330])
+
+# %% [markdown]
+# And where `APIRouter.__init__` picks the lifespan (the lines of the installed source, from its own comment):
+
+# %%
+init = inspect.getsource(fastapi.routing.APIRouter.__init__).splitlines()
+start = next((i for i, line in enumerate(init) if "Determine the lifespan context" in line), None)
+assert start is not None, "FastAPI no longer picks its lifespan where this chapter read it: the lesson needs a look"
+end = next((i for i in range(start + 1, len(init)) if not init[i].strip()), len(init))
+picked = textwrap.dedent("\n".join(init[start:end]))
+print(picked)
+assert "if lifespan is None:" in picked and "_DefaultLifespan(self)" in picked
 
 # %% [markdown]
 # So an app that has both, a `lifespan=` and the seed's `@app.on_event` handlers, should run only the lifespan.
