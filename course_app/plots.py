@@ -2,7 +2,8 @@
 
 * :func:`timeline`: one bar per request (a Gantt chart), optionally with what a
   probe saw inside the server on the same clock: event-loop lag, worker threads
-  busy and requests waiting for a thread (a panel only for what happened);
+  busy, requests waiting for a thread, and a connection pool's connections in use
+  (a panel only for what happened);
 * :func:`scaling`: wall time against N, with each series' analytical ideal drawn
   where it is defined (at whole N, as steps);
 * :func:`compare`: one bar per run, each ideal marked and labelled on its own bar.
@@ -322,7 +323,9 @@ def timeline(
     says what it is, e.g. ``"2 waves of 40 threads"``). ``probe`` adds what the server
     saw on the same clock, one panel each: the event loop's lag; the worker threads
     busy (only if a thread was used); the requests waiting for a thread (only if one
-    waited, on its own scale, so that a single waiting request is plain to see).
+    waited, on its own scale, so that a single waiting request is plain to see); the
+    probed connection pool's connections in use and open against its ``max_size``
+    (only if the probe was given a pool).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -338,6 +341,7 @@ def timeline(
     samples = probe.relative_to(result.t0 + origin) if probe is not None else []
     used_threads = any(s.threads_busy or s.threads_waiting for s in samples)
     waited = any(s.threads_waiting for s in samples)
+    pooled = any(s.pool_max for s in samples)  # the probe was given a connection pool, and it was open
     panels = ["requests"]
     if samples:
         panels.append("lag")
@@ -345,6 +349,8 @@ def timeline(
         panels.append("threads")
     if waited:
         panels.append("waiting")
+    if pooled:
+        panels.append("pool")
 
     with style():
         fig, grid = plt.subplots(
@@ -451,6 +457,28 @@ def timeline(
             ax_wait.set_ylabel("waiting\nfor a\nthread")
             requests = "request" if peak == 1 else "requests"
             _legend_outside(ax_wait, [wait_line], [f"{requests} waiting for a free thread (peak {peak})"])
+
+        if "pool" in axes:
+            ax_pool = axes["pool"]
+            in_use = [s.pool_in_use for s in samples]
+            opened = [s.pool_size for s in samples]
+            most = max(s.pool_max for s in samples)
+            ax_pool.fill_between(ts, in_use, step="post", color=COLORS[5], alpha=0.35, linewidth=0)
+            (use_line,) = ax_pool.step(ts, in_use, where="post", color=COLORS[0], linewidth=2)
+            (open_line,) = ax_pool.step(ts, opened, where="post", color=COLORS[4], linewidth=1.5, linestyle="-.")
+            cap = ax_pool.axhline(most, color="#000000", linestyle=":", linewidth=1.8, zorder=4)
+            ax_pool.set_ylim(0, max(most, max(opened), 1) * 1.25)
+            _count_axis(ax_pool.yaxis, nbins=3)
+            ax_pool.set_ylabel("pool\nconnections")
+            _legend_outside(
+                ax_pool,
+                [use_line, open_line, cap],
+                [
+                    f"connections in use (peak {max(in_use)})",
+                    f"connections open (peak {max(opened)})",
+                    f"pool max_size: {most}",
+                ],  # fmt: skip
+            )
 
         # one clock for every panel, in the unit the run's length calls for
         lo = min(0.0, min(ts, default=0.0))

@@ -28,6 +28,8 @@ GROUP_MODULES = {  # today's groups, in the table's order -> their files in benc
     "P3": "bench_p3_start_stop",
     "P4": "bench_p4_throughput",
     "D1": "bench_db",
+    "D3": "bench_orm",
+    "D4": "bench_pool",
     "L": "bench_l_notebooks",
 }
 EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on notebooks/
@@ -55,6 +57,23 @@ EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on n
     "D1.seed.check",
     "D1.seed.check-open",
     "D1.seed.verify",
+    "D3.asyncpg.fetchrow",
+    "D3.core.select",
+    "D3.orm.get",
+    "D3.core.overhead",
+    "D3.orm.overhead",
+    "D4.pooled.c10.p50",
+    "D4.pooled.c10.p90",
+    "D4.pooled.c10.rps",
+    "D4.per-connection.c10.p50",
+    "D4.per-connection.c10.p90",
+    "D4.per-connection.c10.rps",
+    "D4.pooled.c50.p50",
+    "D4.pooled.c50.p90",
+    "D4.pooled.c50.rps",
+    "D4.per-connection.c50.p50",
+    "D4.per-connection.c50.p90",
+    "D4.per-connection.c50.rps",
 ]
 FIGURE_KEYS = {"id", "group", "name", "value", "unit", "target", "status", "passed", "note", "details"}
 INSTALL_WRK = "apt-get install wrk"
@@ -173,7 +192,7 @@ def test_every_figure_is_present_once_in_order(smoke: SmokeRun) -> None:
 def test_every_value_is_a_positive_finite_number(smoke: SmokeRun) -> None:
     for figure in _figures(smoke.report):
         if figure["status"] == "skip":  # P4 where wrk is missing; D1 where the course starts no PostgreSQL
-            assert figure["group"] in {"P4", "D1"} and figure["value"] is None
+            assert figure["group"] in {"P4", "D1", "D3", "D4"} and figure["value"] is None
             assert (INSTALL_WRK if figure["group"] == "P4" else "DATABASE_URL") in figure["note"]
             continue
         assert figure["status"] in {"pass", "fail", "info"}, (figure["id"], figure["note"])
@@ -206,6 +225,12 @@ def test_details_carry_the_raw_samples(smoke: SmokeRun) -> None:
             assert figure["unit"] == "x ideal"
         elif figure["group"] == "P3":
             assert details["cycles"] == len(samples) and figure["unit"] == "ms"
+        elif figure["group"] == "D4":
+            assert details["engine"] == "raw" and details["concurrency"] in {10, 50}
+            assert figure["unit"] in {"ms", "req/s"}
+        elif figure["group"] == "D3":
+            assert figure["unit"] in {"us", "x asyncpg"} and details["batch"] >= 1
+            assert details["size"] == "users=20,products=10,orders=200,posts=20,comments=200"  # TINY
         elif figure["group"] == "D1":
             assert figure["unit"] in {"s", "ms"}
             if figure["id"].startswith("D1.seed.") and figure["id"] != "D1.seed.generate":
@@ -242,7 +267,7 @@ def test_an_unknown_group_is_a_usage_error(benchmarks: ModuleType, capsys: pytes
         benchmarks.main(["--only", "P1,P2"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "unknown group P2" in err and "P1, P3, P4, D1, L" in err
+    assert "unknown group P2" in err and "P1, P3, P4, D1, D3, D4, L" in err
 
 
 def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
@@ -256,7 +281,7 @@ def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "usage: python -m benchmarks" in done.stderr
-    assert "argument --only: unknown group P9: choose among P1, P3, P4, D1, L" in done.stderr
+    assert "argument --only: unknown group P9: choose among P1, P3, P4, D1, D3, D4, L" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

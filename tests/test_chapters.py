@@ -19,8 +19,14 @@ from course_app.server import LiveServer
 
 #: (chapter, module, path) whose 500 is what the chapter teaches
 LESSONS = {
+    ("ch04_pooling", "seed_as_pasted", "/users-fast/{user_id}"),  # a pool per request: refused when no database
+    ("ch04_pooling", "seed_as_pasted", "/external-api"),  # `def init`: an AttributeError on every request
     ("ch01_async_vs_sync", "seed_as_pasted", "/io-intensive"),
     ("ch02_lifespan", "seed_as_pasted", "/data"),  # `def init` instead of __init__: a TypeError on every request
+    # the seed's SQLAlchemy routes have no 503: a database they cannot reach (none is configured here) is a 500
+    ("ch03_databases", "seed_as_pasted", "/users/{user_id}"),
+    ("ch03_databases", "seed_as_pasted", "/dashboard"),  # gather on one session: the 500 is the lesson
+    ("ch03_databases", "seed_as_pasted", "/posts/{post_id}"),  # gather, and a query that finds 5,000 authors
 }
 HOSTILE_QUERIES = ["", "?delay=-1", "?delay=abc", "?delay=1e309", "?seconds=-5", "?seconds=nan", "?name=", "?x=%00"]
 HOSTILE_SEGMENTS = ["-1", "abc", "99999999999999999999", "%00"]

@@ -80,3 +80,55 @@ async def test_scaling_and_compare(srv: LiveServer) -> None:
     assert len(fig2.axes[0].patches) == 2
     with pytest.raises(ValueError, match="metric must be one of"):
         compare({"one": runs[0]}, metric="speed")
+
+
+class FakePool:
+    """Stands for an asyncpg pool: the three public methods the probe reads; /hold keeps a connection in use."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size, self.in_use = max_size, 0
+
+    def get_size(self) -> int:
+        return self.max_size
+
+    def get_idle_size(self) -> int:
+        return self.max_size - self.in_use
+
+    def get_max_size(self) -> int:
+        return self.max_size
+
+
+pool_app = FastAPI()
+POOL = FakePool(max_size=3)
+
+
+@pool_app.get("/hold")
+async def hold() -> None:
+    import asyncio
+
+    POOL.in_use += 1
+    try:
+        await asyncio.sleep(BLOCK)
+    finally:
+        POOL.in_use -= 1
+
+
+async def test_probe_samples_a_pool_beside_loop_and_threads_and_the_timeline_draws_it() -> None:
+    with LiveServer(pool_app) as server:
+        with probe(server, pool=lambda: POOL) as p:  # a function: a pool made in the lifespan exists only later
+            r = await load(server, "/hold", n=3)
+        with probe(server) as without:
+            await load(server, "/hold", n=1)
+    assert p.max_pool_in_use == 3 and p.pool_max_size == 3
+    assert without.max_pool_in_use == 0 and "pool" not in repr(without)
+    assert "pool connections in use 3 of 3" in repr(p)
+    fig = timeline(r, probe=p, ideal=BLOCK).figure
+    assert len(fig.axes) == 3  # requests, loop lag, pool (no thread was used)
+    labels = [t.get_text() for t in fig.axes[2].get_legend().get_texts()]
+    assert labels == ["connections in use (peak 3)", "connections open (peak 3)", "pool max_size: 3"]
+    assert len(timeline(r, probe=without).figure.axes) == 2, "no pool probed: no pool panel"
+
+
+def test_probe_refuses_what_is_not_a_pool(srv: LiveServer) -> None:
+    with pytest.raises(TypeError, match="pool must be a connection pool"):
+        probe(srv, pool=42).__enter__()  # type: ignore[arg-type]

@@ -244,6 +244,34 @@ _ERRORS: list[tuple[type[BaseException], re.Pattern[str], str]] = [
         "the star",
     ),
     (
+        Exception,
+        re.compile(r"Unable to serialize unknown type: <class 'coroutine'>"),
+        "an async function was called without `await` in front of it: your handler returned its coroutine "
+        "inside the answer, which cannot be turned into JSON",
+    ),
+    (
+        Exception,
+        re.compile(
+            r"session is provisioning a new connection|concurrent operations are not permitted|"
+            r"another operation is in progress|IllegalStateChangeError|is already in progress"
+        ),
+        "several queries ran at once on one session (asyncio.gather over one AsyncSession): a session is one "
+        "connection, and a connection runs one query at a time. Await them one after another, or give each "
+        "query its own session",
+    ),
+    (
+        Exception,
+        re.compile(r"pool is not initialized"),
+        "the pool was never awaited: `asyncpg.create_pool(...)` gives a pool that opens its connections only when "
+        "it is awaited: `pool = await asyncpg.create_pool(...)`, or `async with asyncpg.create_pool(...) as pool`",
+    ),
+    (
+        AttributeError,
+        re.compile(r"'PoolAcquireContext' object has no attribute"),
+        "`pool.acquire()` was called without `await` (or `async with`): you got the acquire context, not a "
+        "connection. `conn = await pool.acquire(...)`, given back with `await pool.release(conn)`",
+    ),
+    (
         BrokenProcessPool,
         re.compile(r""),
         "the process pool broke: a worker process died. Most often the function sent to it was defined in a "

@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from ... import lifeline
+from .._postgres import DB_ENV as DB_ENV
+from .._postgres import configured_database as configured_database
+from .._postgres import database_down as database_down
+from .._postgres import no_database as no_database
 
 lifeline.watch_parent()  # in a pool's worker (it imports this module): exit when the pool's process dies
 
-DB_ENV = "COURSE_DATABASE_URL"  # where a served app finds PostgreSQL, when not told in code
 APP_NAME = f"course-ch02-{os.getpid()}"  # application_name of this process's connections, in pg_stat_activity
 POOL_SIZE = 2  # connections each of the chapter's pools opens at start (min_size) and at most (max_size: 4)
 HEARTBEAT = 0.02  # seconds between two beats of the background task
@@ -62,23 +65,6 @@ class Journal:
     @property
     def left_open(self) -> list[str]:
         return [r for r in self.opened if r not in self.closed]
-
-
-def configured_database(url: str | None) -> str | None:
-    """The PostgreSQL URL an app is created with: the one given, else ``$COURSE_DATABASE_URL``, else None."""
-    return url or os.environ.get(DB_ENV, "").strip() or None
-
-
-def no_database() -> HTTPException:
-    return HTTPException(
-        503,
-        "this app uses PostgreSQL and was given none: create it with create_app(database=...), or set "
-        f"{DB_ENV} before serving it",
-    )
-
-
-def database_down(exc: BaseException) -> HTTPException:
-    return HTTPException(503, f"the database did not answer: {type(exc).__name__}")
 
 
 #: what asyncpg raises when the database is down, restarting, or dropped the connection
