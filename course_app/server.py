@@ -395,7 +395,13 @@ class LiveServer:
             with contextlib.suppress(Exception):
                 _cancel_remaining(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            try:
+                loop.close()
+            except OSError:
+                # uvloop refuses (EBUSY) while the app left connections open (an engine never disposed, a pool
+                # never closed: the seed's code does it). libuv still points at the loop then, and freeing it
+                # would crash the whole kernel later (a segfault, seen): keep it for the life of the process.
+                _unclosable_loops.append(loop)
             sock.close()
             _log_filter.levels.pop(threading.current_thread().name, None)
             # A stopped server stays referenced (a notebook variable, IPython's Out, a Probe): let go of what
@@ -433,6 +439,7 @@ class LiveServer:
 
 _malloc_trim: Callable[[int], int] | None = None
 _warned: set[str] = set()  # environment problems already reported by a warning (once per process)
+_unclosable_loops: list[asyncio.AbstractEventLoop] = []  # loops uvloop could not close: see LiveServer._run
 
 
 def _return_free_memory() -> None:

@@ -373,3 +373,25 @@ def test_each_servers_log_level_applies_to_its_own_thread() -> None:
 def test_a_bad_log_level_is_refused() -> None:
     with pytest.raises(ValueError, match="log_level must be one of"):
         LiveServer(make_app(), log_level="loud")
+
+
+def test_a_loop_that_cannot_be_closed_is_kept_and_the_server_still_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvloop refuses to close a loop while the app left handles open (the seed's engine that is never disposed):
+    OSError EBUSY. Freeing such a loop later crashed a kernel (a segfault). The server must still stop cleanly,
+    release its port, and keep that loop alive instead of letting it be freed."""
+    import course_app.server as server_module
+
+    class BusyLoop(asyncio.SelectorEventLoop):
+        def close(self) -> None:
+            raise OSError(16, "Device or resource busy")
+
+    monkeypatch.setattr(server_module, "new_event_loop", lambda config: BusyLoop())
+    before = len(server_module._unclosable_loops)
+    srv = LiveServer(FastAPI()).start()
+    port = srv.port
+    srv.stop()  # raises if the server thread died before reporting
+    assert not srv.running and srv._loop is None
+    assert len(server_module._unclosable_loops) == before + 1
+    assert isinstance(server_module._unclosable_loops[-1], BusyLoop)
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", port))  # the port was released
