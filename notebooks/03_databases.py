@@ -477,8 +477,10 @@ queries_bars({name: (q, best_ms[name]) for name, (_, q) in strategies.items()}, 
 # the app's lifespan (its docstring: "Registers Tortoise-ORM with set-up at the beginning of FastAPI
 # application's lifespan"). The seed's call as written:
 
-# %% seed_claim={"id": "register-tortoise", "measurement": "Serves the seed's register_tortoise call and model as written with Tortoise 1.1: the app fails to start, because its modules name 'app.models', which does not exist (and its URL names no server); the model's pk=True warns as deprecated.", "verdict": "broken", "words": "register_tortoise( app, db_url='postgres://user:pass@localhost/db', modules={'models': ['app.models']}, generate_schemas=True, add_exception_handlers=True, )"}
+# %%
 show_source(tortoise_as_pasted.build)
+
+# %% seed_claim={"id": "register-tortoise", "measurement": "Serves the seed's register_tortoise call and model as written with Tortoise 1.1: the app fails to start, because its modules name 'app.models', which does not exist (and its URL names no server); the model's pk=True warns as deprecated.", "verdict": "broken", "words": "register_tortoise( app, db_url='postgres://user:pass@localhost/db', modules={'models': ['app.models']}, generate_schemas=True, add_exception_handlers=True, )"}
 try:
     serve(tortoise_as_pasted.build(), name="ch03: the seed's Tortoise", log_level="critical")
 except ServerStartError as exc:
@@ -499,6 +501,8 @@ record("register-tortoise", f"the app did not start: {tortoise_failure!r}"[:200]
 
 # %%
 show_source(tortoise_app.lifespan, tortoise_app.get_tortoise_user)
+
+# %%
 with LiveServer(tortoise_app.create_app(pg.url), log_level="critical") as t_srv:
     found = httpx.get(f"{t_srv.url}/tortoise-users/1")
     unknown = httpx.get(f"{t_srv.url}/tortoise-users/999999")
@@ -552,6 +556,8 @@ record("find-one-string-id", f"string id BSON type {hex(as_written[4])} vs store
 
 # %%
 show_source(mongo_app.object_id, mongo_app.get_document, mongo_app.as_json)
+
+# %%
 print(mongo_app.as_json(stored))
 assert mongo_app.as_json(stored) == {"id": doc_id, "title": "a note"}
 
@@ -586,6 +592,8 @@ else:
 
 # %%
 show_source(ch03.is_down, sqla_app.database_error)
+
+# %%
 proxy = DatabaseProxy(pg.url)
 await proxy.up()
 down_apps = {"asyncpg_app": asyncpg_app.create_app(proxy.url), "sqla_app": sqla_app.create_app(proxy.url),

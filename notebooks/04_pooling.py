@@ -412,6 +412,8 @@ record(
 
 # %%
 show_source(http_limits.lifespan, http_limits.call)
+
+# %%
 print("httpx.Timeout(10.0).pool =", httpx.Timeout(10.0).pool)
 
 # %% [markdown]
