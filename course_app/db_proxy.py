@@ -1,7 +1,7 @@
 """A TCP proxy in front of PostgreSQL that a notebook can take down and bring back: "the database" as the app sees it.
 
 The course's PostgreSQL is shared by every kernel of the checkout (and the tests): stopping it would break the
-others. So the chapter points its apps at this proxy, on 127.0.0.1 and a port of its own, and stops the proxy.
+others. So a chapter (or a test) points its apps at this proxy, on 127.0.0.1 and a port of its own, and stops the proxy.
 To the app it is the same: connections are cut, new ones are refused. The real server never stops.
 """
 

@@ -88,7 +88,7 @@ from course_app.chapters.ch03_databases import (  # noqa: E402
     tortoise_as_pasted,
 )
 from course_app.chapters.ch03_databases.figures import commit_timeline, queries_bars  # noqa: E402
-from course_app.chapters.ch03_databases.proxy import DatabaseProxy  # noqa: E402
+from course_app.db_proxy import DatabaseProxy  # noqa: E402
 
 logging.getLogger("sqlalchemy.engine.Engine").setLevel(logging.WARNING)  # the seed's echo=True: every SQL line
 print("FastAPI", fastapi.__version__, "| SQLAlchemy", sqlalchemy.__version__, "| asyncpg", asyncpg.__version__,

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import multiprocessing
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
@@ -22,6 +21,7 @@ import pytest
 from course_app.chapters import ch02_lifespan as ch02
 from course_app.chapters.ch02_lifespan import resources, seed_as_pasted, seed_fixed
 from course_app.db import Postgres, start_postgres
+from course_app.db_proxy import DatabaseProxy
 from course_app.server import LiveServer, ServerStartError
 
 pytestmark = pytest.mark.anyio
@@ -109,62 +109,12 @@ async def test_the_seeds_session_hides_the_query_error(pool: asyncpg.Pool, query
         seed_as_pasted.AsyncDatabaseSession(pool)  # type: ignore[call-arg]
 
 
-class Proxy:
-    """A TCP port in front of PostgreSQL that the test can take down (the database "goes away") and bring back."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.url = url
-        self.socket_dir = parse_qs(parts.query).get("host", [None])[0]
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 5432)
-        self.server: asyncio.Server | None = None
-        self.writers: list[asyncio.StreamWriter] = []
-        self.port = 0
-
-    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.socket_dir:
-            return await asyncio.open_unix_connection(f"{self.socket_dir}/.s.PGSQL.{urlsplit(self.url).port or 5432}")
-        return await asyncio.open_connection(*self.target)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await self._connect()
-        self.writers += [writer, up_writer]
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    async def up(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def down(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for w in self.writers:
-            w.close()
-        self.writers.clear()
-        await self.server.wait_closed()
-
-    @property
-    def proxied_url(self) -> str:
-        parts = urlsplit(self.url)
-        user = parts.username or "postgres"
-        password = f":{parts.password}" if parts.password else ""
-        return f"postgresql://{user}{password}@127.0.0.1:{self.port}{parts.path or '/postgres'}"
-
-
 async def test_a_database_that_goes_down_gets_503_then_the_app_recovers(pg: Postgres) -> None:
-    proxy = Proxy(pg.url)
+    proxy = DatabaseProxy(pg.url)
     await proxy.up()
     try:
         # started and stopped from a thread: this test's loop must keep running, it runs the proxy
-        srv = await asyncio.to_thread(LiveServer(resources.create_app(proxy.proxied_url), log_level="critical").start)
+        srv = await asyncio.to_thread(LiveServer(resources.create_app(proxy.url), log_level="critical").start)
         try:
             async with httpx.AsyncClient(base_url=srv.url, timeout=15) as client:
                 assert (await client.get("/db")).status_code == 200

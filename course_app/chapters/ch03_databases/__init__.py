@@ -15,7 +15,7 @@
 
 What they share is in :mod:`.common` (URLs, the 404/422/503 answers), :mod:`.models` (the ORM classes of the seed
 data, and the chapter's own ``signups`` table), :mod:`.reports` (orders with items: N+1, ``selectinload``, one
-query), :mod:`.stand_ins` (what the seed uses and never shows) and :mod:`.proxy` (a database the notebook can
+query), :mod:`.stand_ins` (what the seed uses and never shows) and :mod:`course_app.db_proxy` (a database the notebook can
 "take down" without stopping the server other kernels share) and :mod:`.figures`.
 """
 
