@@ -2,7 +2,8 @@
 
 * each chapter is a package with one app per module, which the CLI can serve by name;
 * hostile input to any route gets a clear 4xx (or a 503/504 naming what is missing), never a 500 with a
-  traceback, except where a 500 is the lesson (listed in ``LESSONS``, with the notebook that says so).
+  traceback, except where a 500 is the lesson: the chapter's package lists those in ``LESSONS``, a dict of
+  (module, path template) to why, and its notebook says so.
 """
 
 from __future__ import annotations
@@ -17,23 +18,23 @@ import pytest
 from course_app.chapters import app_modules, apps_of, chapter, chapters
 from course_app.server import LiveServer
 
-#: (chapter, module, path) whose 500 is what the chapter teaches
-LESSONS = {
-    ("ch04_pooling", "seed_as_pasted", "/users-fast/{user_id}"),  # a pool per request: refused when no database
-    ("ch04_pooling", "seed_as_pasted", "/external-api"),  # `def init`: an AttributeError on every request
-    ("ch01_async_vs_sync", "seed_as_pasted", "/io-intensive"),
-    ("ch02_lifespan", "seed_as_pasted", "/data"),  # `def init` instead of __init__: a TypeError on every request
-    # the seed's SQLAlchemy routes have no 503: a database they cannot reach (none is configured here) is a 500
-    ("ch03_databases", "seed_as_pasted", "/users/{user_id}"),
-    ("ch03_databases", "seed_as_pasted", "/dashboard"),  # gather on one session: the 500 is the lesson
-    ("ch03_databases", "seed_as_pasted", "/posts/{post_id}"),  # gather, and a query that finds 5,000 authors
-}
 HOSTILE_QUERIES = ["", "?delay=-1", "?delay=abc", "?delay=1e309", "?seconds=-5", "?seconds=nan", "?name=", "?x=%00"]
 HOSTILE_SEGMENTS = ["-1", "abc", "99999999999999999999", "%00"]
 
 APPS = [
     (name, module_name, module) for name in chapters() for module_name, module in app_modules(chapter(name)).items()
 ]
+
+
+def test_every_500_a_chapter_teaches_is_a_route_of_its_apps_with_a_reason() -> None:
+    for name in chapters():
+        lessons = getattr(chapter(name), "LESSONS", {})
+        modules = app_modules(chapter(name))
+        for (module_name, template), why in lessons.items():
+            assert module_name in modules, f"{name}.LESSONS names {module_name}, which is not one of its apps"
+            served = {t for _, t in _operations(modules[module_name].app)}
+            assert template in served, f"{name}.LESSONS names {template}, which {module_name} does not serve"
+            assert isinstance(why, str) and why.strip(), f"{name}.LESSONS[{module_name!r}, {template!r}] says not why"
 
 
 def test_every_chapter_is_a_package_of_small_apps() -> None:
@@ -76,7 +77,7 @@ def test_hostile_input_gets_a_clear_answer(chapter_name: str, module_name: str, 
     assert operations
     with LiveServer(module.app, log_level="critical") as srv, httpx.Client(base_url=srv.url, timeout=20) as client:
         for method, template in operations:
-            if (chapter_name, module_name, template) in LESSONS:
+            if (module_name, template) in getattr(chapter(chapter_name), "LESSONS", {}):
                 continue
             for path in _paths(template):
                 for query in HOSTILE_QUERIES:

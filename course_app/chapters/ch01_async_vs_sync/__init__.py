@@ -43,6 +43,11 @@ __all__ = [
     "worker_pid",
 ]
 
+#: The routes whose 500 is what the chapter teaches (tests/test_chapters.py lets them answer 500), and why.
+LESSONS = {
+    ("seed_as_pasted", "/io-intensive"): "the seed calls api.example.com: no network here, a 500 with the seed's code",
+}
+
 #: For the instructor guide (``python3 run.py guide``), by the notebook's own headings (tests/test_guide.py checks
 #: that each still exists): where a pause fits, what to show live, and what a shared hub should know.
 INSTRUCTOR = {

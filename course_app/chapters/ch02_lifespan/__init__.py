@@ -54,6 +54,11 @@ __all__ = [
     "square",
 ]
 
+#: The routes whose 500 is what the chapter teaches (tests/test_chapters.py lets them answer 500), and why.
+LESSONS = {
+    ("seed_as_pasted", "/data"): "the seed's `def init` instead of `__init__`: a TypeError on every request",
+}
+
 #: For the instructor guide (``python3 run.py guide``), by the notebook's own headings (tests/test_guide.py checks
 #: that each still exists): where a pause fits, what to show live, and what a shared hub should know.
 INSTRUCTOR = {

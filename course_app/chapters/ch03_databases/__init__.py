@@ -43,6 +43,14 @@ __all__ = [
     "sqlalchemy_url",
 ]
 
+#: The routes whose 500 is what the chapter teaches (tests/test_chapters.py lets them answer 500), and why.
+LESSONS = {
+    # the seed's SQLAlchemy routes have no 503: a database they cannot reach (none is configured here) is a 500
+    ("seed_as_pasted", "/users/{user_id}"): "the seed's get_db has no 503: no database reachable is a 500",
+    ("seed_as_pasted", "/dashboard"): "gather on one session: the 500 is the lesson",
+    ("seed_as_pasted", "/posts/{post_id}"): "gather on one session, and a query that finds 5,000 authors",
+}
+
 #: For the instructor guide (``python3 run.py guide``), by the notebook's own headings (tests/test_guide.py checks
 #: that each still exists): where a pause fits, what to show live, and what a shared hub should know.
 INSTRUCTOR = {

@@ -39,6 +39,12 @@ __all__ = [
     "with_settings",
 ]
 
+#: The routes whose 500 is what the chapter teaches (tests/test_chapters.py lets them answer 500), and why.
+LESSONS = {
+    ("seed_as_pasted", "/users-fast/{user_id}"): "a pool per request: a database refusing it is a 500",
+    ("seed_as_pasted", "/external-api"): "the seed's `def init`: an AttributeError on every request",
+}
+
 #: For the instructor guide (``python3 run.py guide``), by the notebook's own headings (tests/test_guide.py checks
 #: that each still exists): where a pause fits, what to show live, and what a shared hub should know.
 INSTRUCTOR = {
