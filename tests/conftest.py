@@ -4,9 +4,28 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off-screen in tests
 
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
 import pytest  # noqa: E402
+
+from tests.browser import launched  # noqa: E402
+from tests.jupyter_server import Jupyter, start_jupyter  # noqa: E402
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (tests/browser.py). Playwright's sync API marks an event loop as running in this thread
+    while it is open: module scope, so that the tests after a module that uses it can start loops of their own."""
+    yield from launched()
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
+    """A Jupyter server with jupyter-server-proxy at /user/learner/, as a hub runs it (tests/jupyter_server.py)."""
+    yield from start_jupyter(tmp_path_factory.mktemp("jupyter"))

@@ -1,6 +1,6 @@
 """The rendered site (``python3 run.py site``): built once, then read in headless Chromium as a reader would.
 
-Chromium is the system's (Debian's ``chromium``; ``COURSE_CHROMIUM`` names another), driven by Playwright's
+Chromium is the system's, found and launched by tests/browser.py (the ``browser`` fixture), driven by Playwright's
 Python API; Playwright's own browsers are never downloaded. Without Chromium the browser tests skip, unless
 ``COURSE_REQUIRE_BROWSER=1`` (CI sets it), which makes a missing browser a failure. A screenshot of every page
 lands in ``build/site-screenshots/`` (``COURSE_SCREENSHOTS`` names another folder), for a person to look at.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,58 +23,16 @@ from course_app.editions import has_solution
 from course_app.errata import claims
 from course_app.guide import guide_markdown
 from course_app.site import SiteBuild, SiteError, build_site, chapters
+from tests.browser import chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CHAPTERS = [p.stem for p in chapters(NOTEBOOKS)]
-# known to work as root in a container; the user data dir is a fresh temporary one (Playwright's launch)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL = ("file:", "data:", "about:", "blob:")  # what a page of an offline site may load
 
 
-def chromium() -> str:
-    """The system's Chromium, else skip (or fail, with COURSE_REQUIRE_BROWSER=1) saying why."""
-    named = os.environ.get("COURSE_CHROMIUM", "").strip()
-    candidates = [named] if named else ["chromium", "chromium-browser"]  # one named is the only one tried
-    found = next((path for path in map(shutil.which, candidates) if path), None)
-    if found:
-        return found
-    reason = (
-        f"COURSE_CHROMIUM={named} is not an executable"
-        if named
-        else "no Chromium on PATH (chromium, chromium-browser): apt-get install chromium, or set COURSE_CHROMIUM"
-    )
-    if os.environ.get("COURSE_REQUIRE_BROWSER", "").strip() == "1":
-        pytest.fail(f"{reason}; COURSE_REQUIRE_BROWSER=1 requires the browser tests to run")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Playwright's sync API marks an event loop as running in this thread while it is open: module scope, so
-    that the tests after this module can still start loops of their own (``asyncio.run``)."""
-    executable = chromium()  # before the build: no browser, no build
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
-def site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
+def site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:  # the browser first: none, no build
     """The site, built by the function ``python3 run.py site`` calls, into a temporary folder.
 
     ``COURSE_SITE_OUT`` (relative to the checkout) names the folder instead: CI keeps the site it tested there
