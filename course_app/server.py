@@ -125,7 +125,9 @@ class LiveServer:
     ``port=0`` (the default) lets the OS pick a free port. ``log_level`` defaults to
     ``"warning"`` so that notebooks stay readable; handler errors are logged and also
     kept in :attr:`errors`. ``root_path`` is the ASGI root path to serve with; by default
-    (None) it is the proxy path on a JupyterHub and "" elsewhere (:mod:`course_app.hub`).
+    (None) it is the proxy path on a JupyterHub and "" elsewhere (:mod:`course_app.hub`). Other keyword
+    arguments go to ``uvicorn.Config`` (``ws_max_size``, ``ws_ping_interval``...); the access log is off unless
+    ``access_log=True``.
     """
 
     def __init__(
@@ -234,12 +236,11 @@ class LiveServer:
         config = uvicorn.Config(
             self._wrap(app),
             log_config=None,  # uvicorn's logging is set up once, per server by thread: see _log_filter
-            access_log=False,
             lifespan="on",
             # uvicorn >= 0.26 puts root_path in front of scope["path"] (Starlette strips it to route), so a
             # direct request for /ping and the proxy's forwarded /ping reach the same route
             root_path=self.root_path,
-            **self.uvicorn_options,
+            **{"access_log": False, **self.uvicorn_options},  # no access log, unless a chapter asks for it
         )
         self._server = server = Server(config, graceful_timeout=self.stop_timeout / 2)
         self._thread = threading.Thread(
