@@ -7,7 +7,7 @@ from fastapi import BackgroundTasks, Request
 
 from . import new_app
 
-EXPECTED = "still the placeholder"
+EXPECTED = "the exercise code is still the placeholder"
 
 app = new_app()
 
