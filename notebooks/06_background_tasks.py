@@ -302,6 +302,7 @@ def sent_at(result) -> float:
 
 pings, ideals = {}, {}
 with LiveServer(blocking.app, name="ch06: blocking") as srv:
+    await load(srv, "/ping", n=1)  # a first request warms the server up (routing, validation caches)
     idle = await load(srv, "/ping", n=1, label="nothing running")
     async with httpx.AsyncClient(base_url=srv.url, timeout=10) as client:
         for number, path in enumerate(("/async-await", "/async-blocking", "/def-blocking"), start=1):
