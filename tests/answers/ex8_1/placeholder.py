@@ -7,7 +7,7 @@ from fastapi import WebSocket
 
 from . import app_with
 
-EXPECTED = "still the placeholder"
+EXPECTED = "the exercise code is still the placeholder"
 
 
 async def refuse(websocket: WebSocket, token: str) -> bool:
