@@ -118,7 +118,7 @@ class Server(uvicorn.Server):
             connection.shutdown()
         try:
             await asyncio.wait_for(self._drain(), timeout=self.graceful_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             for task in self.server_state.tasks:
                 task.cancel(msg="LiveServer.stop: graceful shutdown timed out")
             with contextlib.suppress(asyncio.TimeoutError):

@@ -279,7 +279,7 @@ class _Conn(asyncio.Protocol):
         waiter: asyncio.Future[tuple[int, bytes | None]] = loop.create_future()
         self.waiter = waiter
         # A timer on the future, not asyncio.wait_for: wait_for costs a Task per request.
-        timer = loop.call_later(timeout, self._fail, asyncio.TimeoutError())
+        timer = loop.call_later(timeout, self._fail, TimeoutError())
         self.transport.write(raw)
         try:
             return await waiter
@@ -496,7 +496,7 @@ async def _drive(
             outcome = Outcome.RESPONSE
             try:
                 status, content = await eng.send(slot, min(timeout, remaining))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # past the run's deadline it was max_seconds that ran out, not the server
                 if timeout <= remaining:
                     outcome, error = Outcome.TIMEOUT, f"no answer within timeout={timeout:g} s"

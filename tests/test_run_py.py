@@ -9,12 +9,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import httpx
 import pytest
-import tomllib
 
 from tests.test_cli import posix_signals, served
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -89,7 +89,7 @@ def test_the_rows_hang_together() -> None:
 
 
 def test_canonical_lines() -> None:
-    at = datetime(2025, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    at = datetime(2025, 1, 1, 0, 0, 1, tzinfo=UTC)
     assert sd.canonical((7, "Zoë", Decimal("2.50"), at)) == "7\tZoë\t2.50\t1735689601"
 
 

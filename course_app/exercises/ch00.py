@@ -159,7 +159,7 @@ async def check_sleep_many(sleep_many: Any) -> None:
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(sleep_many(srv.url, SLEEPERS), timeout=serial + 1)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ExerciseFailed(
                 f"sleep_many(url, {SLEEPERS}) did not return within {serial + 1:g} s, though {SLEEPERS} requests "
                 f"of {SLEEP} s at once take about {SLEEP} s."

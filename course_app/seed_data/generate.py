@@ -13,7 +13,7 @@ import hashlib
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -40,8 +40,8 @@ __all__ = [
 
 SEED_VERSION = 1  # bump with any change to the rows or the schema: every database then reloads
 SEED = 20_250_101  # the generators' seed; each table adds its index in TABLES
-EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)  # orders and posts fall in 2025; users signed up in 2024
-_UNIX = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # orders and posts fall in 2025; users signed up in 2024
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY = 86_400
 _YEAR = 365 * _DAY
 

@@ -7,7 +7,6 @@ meet (a wrong URL, a server that is down or goes away, no privilege, another loa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -504,7 +503,7 @@ async def _connect(url: str) -> Any:
         )
     try:
         return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise SeedError(
             f"could not reach PostgreSQL at {where} ({type(exc).__name__}: {exc}). Is the server running? The "
             "course's own starts with start_postgres() from course_app.db, and `python3 run.py doctor` says which "
