@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .loadgen import LoadResult
     from .probes import Probe
 
-__all__ = ["Plot", "compare", "format_seconds", "scaling", "style", "timeline"]
+__all__ = ["Plot", "compare", "format_seconds", "scaling", "style", "timeline", "tint", "wrap_label"]
 
 STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (11, 5.5),
@@ -215,14 +215,14 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
 _GLUED_SPACE = re.compile(r"(?<=\d) (?=\S)|(?<=HTTP) (?=\d)")
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap_label(text: str, width: int) -> str:
     """``text`` in lines of at most ``width`` characters, never between a number and what it counts."""
     glued = _GLUED_SPACE.sub("\u00a0", text)  # textwrap breaks at ASCII spaces only
     lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines).replace("\u00a0", " ") or text
 
 
-def _tint(color: str, white: float = 0.62) -> tuple[float, float, float]:
+def tint(color: str, white: float = 0.62) -> tuple[float, float, float]:
     """``color`` mixed with white: a pale version of the same hue, for ideal bands."""
     from matplotlib.colors import to_rgb
 
@@ -237,7 +237,7 @@ def _legend_outside(ax: Axes, handles: Sequence[Artist], labels: Sequence[str]) 
     """A legend to the right of the axes, where it cannot cover data or labels."""
     return ax.legend(
         handles,
-        [_wrap(label, LEGEND_WRAP) for label in labels],
+        [wrap_label(label, LEGEND_WRAP) for label in labels],
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         borderaxespad=0.0,
@@ -590,7 +590,7 @@ def scaling(
                 (band,) = ax.plot(
                     xs,
                     ys,
-                    color=_tint(color),
+                    color=tint(color),
                     linewidth=max(6.0, 18.0 - 5.0 * i),  # nested: an ideal equal to another shows as a rim
                     solid_capstyle="butt",
                     solid_joinstyle="miter",
@@ -693,7 +693,7 @@ def compare(
             color=[SERIES_COLORS[i % len(SERIES_COLORS)] for i in rows],
             zorder=2,
         )
-        ax.set_yticks(rows, [_wrap(k, LABEL_WRAP) for k in labels])
+        ax.set_yticks(rows, [wrap_label(k, LABEL_WRAP) for k in labels])
         ax.set_ylim(len(labels) - 0.4, -0.6)  # first run on top; room under each bar for its ideal's label
         ax.grid(False, axis="y")
         ax.tick_params(axis="y", length=0)
