@@ -12,7 +12,7 @@ from course_app.chapters.ch05_concurrency.first_wins import price
 
 from . import app_with
 
-EXPECTED = "its failure won"
+EXPECTED = "and its failure won. A failed call must not win"
 
 
 async def first(client: httpx.AsyncClient, urls: list[str]) -> Any:

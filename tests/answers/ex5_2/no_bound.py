@@ -11,7 +11,7 @@ from course_app.chapters.ch05_concurrency import bounded
 
 from . import app_with
 
-EXPECTED = "nothing bounded them"
+EXPECTED = "nothing bounded them. Give every call one shared asyncio.Semaphore"
 
 
 def state() -> dict[str, Any]:
