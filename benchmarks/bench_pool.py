@@ -22,11 +22,10 @@ from fastapi import Depends, FastAPI, Request
 
 from course_app.chapters import ch04_pooling as ch04
 from course_app.chapters.ch04_pooling import shared_pool
-from course_app.db import describe_postgres_options
 from course_app.loadgen import LoadResult
 from course_app.server import LiveServer
 
-from .core import RAW, Figure, Measured, Mode, Plan, Row, measure_rows, rounded, run_load
+from .core import RAW, Figure, Measured, Mode, Plan, Row, measure_rows, own_postgres_unavailable, rounded, run_load
 
 GROUP = "D4"
 TITLE = "a pooled asyncpg query against a connection per request"
@@ -89,21 +88,10 @@ def rows_for(settings: Settings) -> list[Row]:
 def measure(plan: Plan) -> list[Figure]:
     settings = SETTINGS[plan.mode]
     rows = rows_for(settings)
-    available = describe_postgres_options()
-    if not available["ok"] or available["source"] == "DATABASE_URL" and not _can_start_own():
-        return [row.skipped(f"no PostgreSQL the course can start: {available['error']}") for row in rows]
+    why_not = own_postgres_unavailable()
+    if why_not:
+        return [row.skipped(why_not) for row in rows]
     return measure_rows(rows, lambda: _measure(settings))
-
-
-def _can_start_own() -> bool:
-    import os
-
-    saved = os.environ.pop("DATABASE_URL", None)
-    try:
-        return bool(describe_postgres_options()["ok"])
-    finally:
-        if saved is not None:
-            os.environ["DATABASE_URL"] = saved
 
 
 def _measure(settings: Settings) -> list[Measured]:

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, Literal, TypeVar
 
@@ -40,6 +40,7 @@ __all__ = [
     "environment",
     "jsonable",
     "measure_rows",
+    "own_postgres_unavailable",
     "render_table",
     "report",
     "rounded",
@@ -104,13 +105,14 @@ class Row:
     name: str
     unit: str
     target: Target | None = None
+    zero_ok: bool = False  # a growth that can truly be nothing (memory pages reused); other figures must be > 0
 
     @property
     def group(self) -> str:
         return self.id.split(".", 1)[0]
 
     def measured(self, value: float, details: dict[str, Any], note: str) -> Figure:
-        if not math.isfinite(value) or value <= 0:
+        if not math.isfinite(value) or value < 0 or (value == 0 and not self.zero_ok):
             return self.failed(f"the measurement gave {value!r}, not a positive finite number", details)
         return Figure(self, value, details, note)
 
@@ -167,6 +169,23 @@ def measure_rows(rows: Sequence[Row], measure: Callable[[], Sequence[Measured]])
     except Exception as exc:  # one measurement's failure must not hide the other figures
         return [row.failed(f"{type(exc).__name__}: {exc}", {"traceback": traceback.format_exc()}) for row in rows]
     return [row.measured(*result) for row, result in zip(rows, results, strict=True)]
+
+
+def own_postgres_unavailable() -> str | None:
+    """Why the course cannot start a PostgreSQL of its own here (a throw-away server), or None when it can.
+
+    The groups that load a database hard run on a server of their own, never the learner's, even when
+    ``DATABASE_URL`` names one; so the question is asked as if it were not set.
+    """
+    from course_app.db import describe_postgres_options
+
+    saved = os.environ.pop("DATABASE_URL", None)
+    try:
+        available = describe_postgres_options()
+    finally:
+        if saved is not None:
+            os.environ["DATABASE_URL"] = saved
+    return None if available["ok"] else f"no PostgreSQL the course can start: {available['error']}"
 
 
 # -- sampling --------------------------------------------------------------------------
@@ -270,7 +289,7 @@ def report(
     """The JSON document; ``settings`` holds the groups' own counts, flattened (``p1_sizes``)."""
     return {
         "schema": 1,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": plan.mode,
         "plan": {**{k: v for k, v in vars(plan).items() if k != "mode"}, **settings},
         "environment": dict(env),

@@ -27,6 +27,7 @@ GROUP_MODULES = {  # today's groups, in the table's order -> their files in benc
     "P1": "bench_p1_fidelity",
     "P3": "bench_p3_start_stop",
     "P4": "bench_p4_throughput",
+    "P5": "bench_p5_streaming",
     "D1": "bench_db",
     "D3": "bench_orm",
     "D4": "bench_pool",
@@ -50,6 +51,21 @@ EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on n
     "P4.raw.c50",
     "P4.aiohttp.c50",
     "P4.httpx.c50",
+    "P5.download.file.memory",
+    "P5.download.file.rate",
+    "P5.download.generator.memory",
+    "P5.download.generator.rate",
+    "P5.export.direct.rate",
+    "P5.export.copy.rate",
+    "P5.export.copy.ratio",
+    "P5.export.copy.memory",
+    "P5.export.cursor.rate",
+    "P5.export.cursor.ratio",
+    "P5.export.cursor.memory",
+    "P5.upload.memory",
+    "P5.upload.time",
+    "P5.upload.direct",
+    "P5.upload.ratio",
     "D1.pg.cold-start",
     "D1.pg.warm-start",
     "D1.seed.generate",
@@ -192,10 +208,12 @@ def test_every_figure_is_present_once_in_order(smoke: SmokeRun) -> None:
 def test_every_value_is_a_positive_finite_number(smoke: SmokeRun) -> None:
     for figure in _figures(smoke.report):
         if figure["status"] == "skip":  # P4 where wrk is missing; D1 where the course starts no PostgreSQL
-            assert figure["group"] in {"P4", "D1", "D3", "D4"} and figure["value"] is None
+            assert figure["group"] in {"P4", "P5", "D1", "D3", "D4"} and figure["value"] is None
             assert (INSTALL_WRK if figure["group"] == "P4" else "DATABASE_URL") in figure["note"]
             continue
         assert figure["status"] in {"pass", "fail", "info"}, (figure["id"], figure["note"])
+        if figure["id"].startswith("P5.") and figure["id"].endswith(".memory") and figure["value"] == 0:
+            continue  # a memory growth of nothing: the server reused its pages (Row.zero_ok)
         assert _positive_finite(figure["value"]), figure
 
 
@@ -218,7 +236,8 @@ def test_details_carry_the_raw_samples(smoke: SmokeRun) -> None:
         if figure["value"] is None:
             continue
         samples = details["samples_ms"] if figure["group"] == "P3" else details["samples"]
-        assert samples and all(_positive_finite(s) for s in samples), figure["id"]
+        zero_ok = figure["id"].endswith(".memory")
+        assert samples and all(_positive_finite(s) or (zero_ok and s == 0) for s in samples), figure["id"]
         if figure["group"] == "P1":
             assert details["engine"] in {"raw", "httpx", "aiohttp"}
             assert details["n"] >= 1 and details["repeats"] == len(samples)
@@ -231,6 +250,9 @@ def test_details_carry_the_raw_samples(smoke: SmokeRun) -> None:
         elif figure["group"] == "D3":
             assert figure["unit"] in {"us", "x asyncpg"} and details["batch"] >= 1
             assert details["size"] == "users=20,products=10,orders=200,posts=20,comments=200"  # TINY
+        elif figure["group"] == "P5":
+            assert details["rounds"] == len(samples) == 1  # the smoke pass: one round
+            assert figure["unit"] in {"MiB", "MiB/s", "rows/s", "x", "s"}
         elif figure["group"] == "D1":
             assert figure["unit"] in {"s", "ms"}
             if figure["id"].startswith("D1.seed.") and figure["id"] != "D1.seed.generate":
@@ -267,7 +289,7 @@ def test_an_unknown_group_is_a_usage_error(benchmarks: ModuleType, capsys: pytes
         benchmarks.main(["--only", "P1,P2"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "unknown group P2" in err and "P1, P3, P4, D1, D3, D4, L" in err
+    assert "unknown group P2" in err and "P1, P3, P4, P5, D1, D3, D4, L" in err
 
 
 def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
@@ -281,7 +303,7 @@ def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "usage: python -m benchmarks" in done.stderr
-    assert "argument --only: unknown group P9: choose among P1, P3, P4, D1, D3, D4, L" in done.stderr
+    assert "argument --only: unknown group P9: choose among P1, P3, P4, P5, D1, D3, D4, L" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

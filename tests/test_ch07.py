@@ -139,12 +139,31 @@ async def test_a_client_that_leaves_mid_export_gives_its_connection_back(pg_url:
     assert not srv.errors
 
 
+async def test_copy_sends_the_same_rows_as_the_cursor_and_a_client_that_leaves_costs_nothing(pg_url: str) -> None:
+    """COPY's CSV differs from Python's csv only in its line ends and timestamps' offsets (+00 against +00:00)."""
+    app = csv_export.create_app(pg_url)
+    with LiveServer(app) as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+            cursor = (await client.get("/export/cursor.csv?limit=2500")).text.splitlines()
+            copied = (await client.get("/export/copy.csv?limit=2500")).text.splitlines()
+            for _ in range(6):  # more than the pool's 4 connections: each one cut off mid-COPY is replaced
+                async with client.stream("GET", "/export/copy.csv") as r:
+                    async for _piece in r.aiter_raw():
+                        break
+            after = await client.get("/export/copy.csv?limit=5")
+    assert len(copied) == len(cursor) == 2501 and copied[0] == cursor[0]
+    assert [line.replace("+00:00", "+00") for line in cursor] == copied
+    assert after.status_code == 200 and len(after.text.splitlines()) == 6
+    assert not srv.errors
+
+
 async def test_an_export_without_a_database_says_so() -> None:
     no_db = csv_export.create_app("")
     no_db.state.database = None
     with LiveServer(no_db) as srv:
-        r = httpx.get(f"{srv.url}/export/cursor.csv")
-    assert r.status_code == 503 and "was given none" in r.json()["detail"]
+        for way in ("cursor", "copy"):
+            r = httpx.get(f"{srv.url}/export/{way}.csv")
+            assert r.status_code == 503 and "was given none" in r.json()["detail"], way
     with pytest.raises(ValueError, match="batch"):
         csv_export.create_app("postgresql://x/y", batch=0)
 
