@@ -28,6 +28,7 @@ GROUP_MODULES = {  # today's groups, in the table's order -> their files in benc
     "P3": "bench_p3_start_stop",
     "P4": "bench_p4_throughput",
     "P5": "bench_p5_streaming",
+    "P6": "bench_p6_broadcast",
     "D1": "bench_db",
     "D3": "bench_orm",
     "D4": "bench_pool",
@@ -66,6 +67,17 @@ EXPECTED_IDS = [  # the smoke pass: every group but L, whose row ids depend on n
     "P5.upload.time",
     "P5.upload.direct",
     "P5.upload.ratio",
+    "P6.ws.p50",
+    "P6.ws.p99",
+    "P6.ws.max",
+    "P6.ws.memory",
+    "P6.ws-slow.p50",
+    "P6.ws-slow.p99",
+    "P6.ws-slow.max",
+    "P6.sse.p50",
+    "P6.sse.p99",
+    "P6.sse.max",
+    "P6.sse.memory",
     "D1.pg.cold-start",
     "D1.pg.warm-start",
     "D1.seed.generate",
@@ -212,7 +224,7 @@ def test_every_value_is_a_positive_finite_number(smoke: SmokeRun) -> None:
             assert (INSTALL_WRK if figure["group"] == "P4" else "DATABASE_URL") in figure["note"]
             continue
         assert figure["status"] in {"pass", "fail", "info"}, (figure["id"], figure["note"])
-        if figure["id"].startswith("P5.") and figure["id"].endswith(".memory") and figure["value"] == 0:
+        if figure["id"].startswith(("P5.", "P6.")) and figure["id"].endswith(".memory") and figure["value"] == 0:
             continue  # a memory growth of nothing: the server reused its pages (Row.zero_ok)
         assert _positive_finite(figure["value"]), figure
 
@@ -253,6 +265,9 @@ def test_details_carry_the_raw_samples(smoke: SmokeRun) -> None:
         elif figure["group"] == "P5":
             assert details["rounds"] == len(samples) == 1  # the smoke pass: one round
             assert figure["unit"] in {"MiB", "MiB/s", "rows/s", "x", "s"}
+        elif figure["group"] == "P6":
+            assert details["clients"] >= 1 and details["deliveries"] == details["clients"] * details["messages"]
+            assert figure["unit"] in {"ms", "KiB"}
         elif figure["group"] == "D1":
             assert figure["unit"] in {"s", "ms"}
             if figure["id"].startswith("D1.seed.") and figure["id"] != "D1.seed.generate":
@@ -289,7 +304,7 @@ def test_an_unknown_group_is_a_usage_error(benchmarks: ModuleType, capsys: pytes
         benchmarks.main(["--only", "P1,P2"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "unknown group P2" in err and "P1, P3, P4, P5, D1, D3, D4, L" in err
+    assert "unknown group P2" in err and "P1, P3, P4, P5, P6, D1, D3, D4, L" in err
 
 
 def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
@@ -303,7 +318,7 @@ def test_an_unknown_group_exits_2_with_a_message_and_no_traceback() -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "usage: python -m benchmarks" in done.stderr
-    assert "argument --only: unknown group P9: choose among P1, P3, P4, P5, D1, D3, D4, L" in done.stderr
+    assert "argument --only: unknown group P9: choose among P1, P3, P4, P5, P6, D1, D3, D4, L" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

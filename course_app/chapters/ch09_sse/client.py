@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -111,6 +112,23 @@ def fastapi_ping_interval(seconds: float) -> Iterator[float]:
         routing._PING_INTERVAL = saved
 
 
+# `python -m uvicorn ...`, which ends with the process that started it, however that one dies (a kernel killed with
+# `kill -9` included): on Linux the kernel sends it SIGKILL when its parent goes (prctl PR_SET_PDEATHSIG); the
+# parent's pid, checked after that, covers a parent that was gone before. Elsewhere the block's `finally` stops it.
+_WITH_ITS_PARENT = """
+import os, signal, sys
+parent = int(sys.argv.pop(1))
+if sys.platform.startswith("linux"):
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+if os.getppid() != parent:
+    sys.exit(1)
+from uvicorn.main import main
+sys.argv[0] = "uvicorn"
+main()
+"""
+
+
 @contextlib.asynccontextmanager
 async def uvicorn_process(app: str, *options: str, start_timeout: float = 20.0) -> AsyncIterator[Process]:
     """``python -m uvicorn <app>`` in a process of its own, as in production: uvicorn in its main thread, with its
@@ -120,7 +138,8 @@ async def uvicorn_process(app: str, *options: str, start_timeout: float = 20.0) 
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "uvicorn", app, "--fd", str(sock.fileno()), "--log-level", "critical", *options]
+    uvicorn_args = [app, "--fd", str(sock.fileno()), "--log-level", "critical", *options]
+    command = [sys.executable, "-c", _WITH_ITS_PARENT, str(os.getpid()), *uvicorn_args]
     proc = subprocess.Popen(command, pass_fds=(sock.fileno(),), stdin=subprocess.DEVNULL)
     sock.close()  # the process has its own copy
     try:
