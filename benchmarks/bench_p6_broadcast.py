@@ -4,8 +4,10 @@ The server runs in a process of its own (:class:`.process_server.ProcessServer`)
 process, on one event loop (uvloop where it is installed), so that they never share the server's interpreter.
 
 * **ws**: chapter 08's room (``room.build(presence=False)``: no join and leave messages, which 1,000 members
-  joining one by one would multiply into half a million). 1,000 members join ``/ws/p6`` with the ``websockets``
-  client; one more member publishes ``messages`` texts, one every ``interval`` seconds, each carrying the
+  joining one by one would multiply into half a million). 1,000 members join ``/ws/p6`` with aiohttp's WebSocket
+  client (its frame parser is in C: the clients' own cost stays small); one more member publishes ``messages``
+  texts, one every ``interval`` seconds (10 a second: at 20 the server's one core is saturated and the latency
+  is queueing), each carrying the
   publisher's ``time.perf_counter()`` and padding up to ``payload`` bytes. Every member notes when each message
   reaches it: the latency is receipt minus publish, on the same clock (one process).
 * **ws-slow**: the same, with one more member that never reads (chapter 08's ``StalledClient``, a raw socket
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -32,7 +35,6 @@ from typing import Any
 
 import aiohttp
 import httpx
-from websockets.asyncio.client import connect
 
 from .core import Figure, Measured, Mode, Plan, Row, Target, measure_rows, rounded
 from .process_server import ProcessServer
@@ -44,6 +46,7 @@ ORDER = 46
 ROOM = "course_app.chapters.ch08_websockets.room:build"
 FEED = "course_app.chapters.ch09_sse.live:build"
 LATENCY_TARGET = Target("<=", 250.0)  # ms, p99
+STAMP = re.compile(r'\\"t\\": ([0-9.e+-]+)')  # the publisher's timestamp, inside the room's JSON string
 JOIN_CONCURRENCY = 100  # handshakes in flight at once while the clients join
 PHASE_TIMEOUT_S = 120.0  # a bound on each phase, whatever happens
 
@@ -52,7 +55,7 @@ PHASE_TIMEOUT_S = 120.0  # a bound on each phase, whatever happens
 class Settings:
     clients: int = 1000
     messages: int = 50
-    interval: float = 0.05  # seconds between two publishes: 20 a second
+    interval: float = 0.1  # seconds between two publishes: 10 a second (20 a second saturates the server's core)
     payload: int = 512  # bytes of each message
 
     def __post_init__(self) -> None:
@@ -160,35 +163,38 @@ async def _room(srv: ProcessServer, s: Settings, *, stalled: bool) -> Run:
     connected = 0
     before = srv.rss()
 
-    async def member(i: int) -> None:
+    async def member(i: int, session: aiohttp.ClientSession) -> None:
         nonlocal connected
         async with joined:
-            ws = await connect(f"{url}?name=m{i}", ping_interval=None, max_queue=None)
+            ws = await session.ws_connect(f"{url}?name=m{i}", autoping=False, max_msg_size=0)
         async with ws:
             connected += 1
             if connected == s.clients:
                 all_in.set()
             seen = 0
             async for frame in ws:
-                message = json.loads(frame)
-                if message.get("type") != "message":
-                    continue
-                latencies.append(time.perf_counter() - json.loads(message["text"])["t"])
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    raise RuntimeError(f"member {i}: {frame.type.name} {frame.data!r} {frame.extra!r}")
+                stamp = STAMP.search(frame.data)  # the room's JSON holds the publisher's as a string: no parsing twice
+                if stamp is None:
+                    continue  # not a message of the publisher's
+                latencies.append(time.perf_counter() - float(stamp.group(1)))
                 seen += 1
                 if seen == s.messages:
                     return
 
-    members = [asyncio.create_task(member(i)) for i in range(s.clients)]
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    members = [asyncio.create_task(member(i, session)) for i in range(s.clients)]
     slow = StalledClient(f"{url}?name=slow") if stalled else None
     try:
         await all_in.wait()
         if slow is not None:
             await slow.__aenter__()
         per_connection = (srv.rss() - before) / s.clients
-        async with connect(f"{url}?name=publisher", ping_interval=None, max_queue=None) as publisher:
+        async with session.ws_connect(f"{url}?name=publisher", autoping=False) as publisher:
             drain = asyncio.create_task(_drain(publisher))  # the publisher is a member too: it must keep reading
             for k in range(s.messages):
-                await publisher.send(_message(k, s.payload))
+                await publisher.send_str(_message(k, s.payload))
                 await asyncio.sleep(s.interval)
             await asyncio.gather(*members)
             drain.cancel()
@@ -200,6 +206,7 @@ async def _room(srv: ProcessServer, s: Settings, *, stalled: bool) -> Run:
         await asyncio.gather(*members, return_exceptions=True)
         if slow is not None:
             await slow.__aexit__(None, None, None)
+        await session.close()
     return Run(latencies, per_connection, s.clients * s.messages, {"too_slow": too_slow, "stalled_member": stalled})
 
 

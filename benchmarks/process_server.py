@@ -82,7 +82,11 @@ class ProcessServer:
         if not self._parent.poll(START_TIMEOUT_S):
             self.stop()
             raise RuntimeError(f"{self.factory} did not start within {START_TIMEOUT_S:.0f} s")
-        kind, value = self._parent.recv()
+        try:
+            kind, value = self._parent.recv()
+        except EOFError:  # the child ended before it said anything: its traceback is on stderr
+            self.stop()
+            raise RuntimeError(f"the server process for {self.factory} died at start") from None
         if kind != "port":
             self.stop()
             raise RuntimeError(f"{self.factory} failed to start: {value}")
