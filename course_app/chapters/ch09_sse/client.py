@@ -37,7 +37,7 @@ class Stream:
     events: list[WireEvent] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
     ended: str = "open"  # "complete", "cut off: <error>", "deadline", "enough"
-    closed_at: float = 0.0  # when the client closed its side
+    closed_at: float = 0.0  # when the client began to close its side (the server may see it before close returns)
 
     @property
     def messages(self) -> list[WireEvent]:
@@ -78,7 +78,7 @@ async def collect(
                         break
                 else:
                     out.ended = "complete"
-            out.closed_at = time.perf_counter()
+                out.closed_at = time.perf_counter()  # the client starts closing: leaving the block closes it
     except TimeoutError:
         out.ended, out.closed_at = "deadline", time.perf_counter()
     except httpx.HTTPError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ...plots import COLORS, IDEAL, MARKERS, Plot, style
+from ...plots import COLORS, IDEAL, MARKERS, Plot, format_seconds, style
 
 __all__ = ["CLIENT", "arrivals", "delays"]
 
@@ -45,7 +45,8 @@ def delays(measured: Mapping[str, float], ideal: Mapping[str, float], *, title: 
         ax.barh(ys, [measured[k] * scale for k in labels], color=[COLORS[i % 4] for i in ys], height=0.6)
         for y, key in zip(ys, labels, strict=True):
             ax.plot([ideal[key] * scale] * 2, [y - 0.4, y + 0.4], **IDEAL)
-            ax.text(measured[key] * scale, y, f" {measured[key] * scale:.0f} {unit}", va="center", fontsize=10)
+            shown = format_seconds(measured[key]) if unit == "ms" else f"{measured[key]:.3g} {unit}"
+            ax.text(measured[key] * scale, y, f" {shown}", va="center", fontsize=10)
         ax.plot([], [], label="ideal (dashed)", **IDEAL)
         ax.set_yticks(list(ys), labels)
         ax.invert_yaxis()
