@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from fastapi import HTTPException
 from course_app.chapters.ch07_streaming_files import (
     csv_export,
     downloads,
+    probes,
     report,
     safe_names,
     sandbox,
@@ -214,3 +218,18 @@ async def test_the_seed_report_stand_in_fails_only_inside_the_block() -> None:
     with stand_ins.failing_section("orders"), pytest.raises(stand_ins.SectionUnavailable):
         await stand_ins.fetch_section_data("orders")
     assert (await stand_ins.fetch_section_data("orders"))["status"] == "ok"
+
+
+def test_a_sandbox_left_by_a_killed_kernel_is_removed_by_the_next_one() -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = Path(tempfile.gettempdir()) / f"{probes.SANDBOX_PREFIX}{int(dead.stdout)}-test"
+    orphan.mkdir()
+    (orphan / "big.bin").write_bytes(b"x" * 1000)
+    box = probes.sandbox()
+    try:
+        assert not orphan.exists(), "the dead kernel's sandbox is gone"
+        assert box.root.name.startswith(f"{probes.SANDBOX_PREFIX}{os.getpid()}-") and box.root.exists()
+        probes.sandbox().remove()  # a live kernel's sandbox (this one's) stays
+        assert box.root.exists()
+    finally:
+        box.remove()

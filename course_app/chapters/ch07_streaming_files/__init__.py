@@ -90,8 +90,10 @@ INSTRUCTOR = {
         ),
     },
     "hub": [
-        "the traversal probes run in a throw-away folder of the system's temporary folder (course-ch07-sandbox-*, "
-        "a few kB, removed at the end of the notebook and at kernel exit): nothing outside it is read or written.",
+        "the traversal probes and the downloads run in a throw-away folder of the system's temporary folder "
+        "(course-ch07-sandbox-PID-*, about 35 MB, removed at the end of the notebook and at kernel exit, and, "
+        "for a kernel that was killed, by the next kernel that runs the chapter): nothing outside it is read or "
+        "written.",
         "the download and upload cells move about 150 MB through loopback and 20 MB of files on disk per run.",
     ],
 }

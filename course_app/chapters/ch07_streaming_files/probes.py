@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import shutil
 import tempfile
 import uuid
@@ -53,9 +54,17 @@ class Sandbox:
         }
 
 
+SANDBOX_PREFIX = "course-ch07-sandbox-"  # + the kernel's pid + "-": a sandbox whose kernel is gone is removed
+
+
 def sandbox() -> Sandbox:
-    """A new sandbox, with a file and a symbolic link out of the data folder to probe with."""
-    root = Path(tempfile.mkdtemp(prefix="course-ch07-sandbox-")).resolve()
+    """A new sandbox, with a file and a symbolic link out of the data folder to probe with.
+
+    It is removed at the end of the notebook and at the kernel's exit; one left by a kernel that was killed
+    (``kill -9``, a hub's culler) is removed here, the next time any kernel makes one.
+    """
+    _remove_orphans()
+    root = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-")).resolve()
     deep = root / "a" / "b" / "c"
     box = Sandbox(root, deep / "data", deep / "uploads", root / "decoy.txt")
     box.data.mkdir(parents=True)
@@ -66,6 +75,20 @@ def sandbox() -> Sandbox:
     (box.data / "link.txt").symlink_to(box.decoy)
     atexit.register(box.remove)
     return box
+
+
+def _remove_orphans() -> None:
+    """Sandboxes of this user whose kernel (the pid in their name) no longer runs."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SANDBOX_PREFIX}*-*"):
+        pid = folder.name[len(SANDBOX_PREFIX) :].partition("-")[0]
+        try:
+            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # signal 0: is it alive? (it raises when it is not)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another user's process, or the folder just went: not ours to judge
+            continue
 
 
 def download_names(box: Sandbox) -> dict[str, str]:
