@@ -94,12 +94,8 @@ async def _last_goodbye(state: Any, since: float) -> float:
     return time.perf_counter() - since
 
 
-@answer_keys("9.1", r"finally:", r"shield=True")
-async def check_cleanup(app: Any) -> None:
-    """Exercise 9.1: every stream's cleanup runs, completes its awaited goodbye, and never blocks the loop."""
-    __tracebackhide__ = True
-    _fastapi_app(app)
-    announce(f"{STREAMS} streams of GET /ticks, each closed by the client after 2 ticks, and a ping meanwhile", 10)
+async def _close_streams(app: Any) -> tuple[Any, list[Stream], httpx.Response, float, float, bool, int, int]:
+    """Open the streams, close them, and time a ping meanwhile and the goodbyes; the server is stopped after."""
     state = app.state
     state.open, state.goodbyes = 0, 0
     srv = _start(app, "exercise 9.1")
@@ -114,12 +110,25 @@ async def check_cleanup(app: Any) -> None:
                 sent = time.perf_counter()
                 ping = await client.get("/ping")
                 pings.append(time.perf_counter() - sent)
-            ping_took = max(pings)
             counted_down = await wait_for(lambda: state.open == 0, 2 + GOODBYE)
             all_done = await watch
-            goodbyes, still_open = state.goodbyes, state.open
     finally:
         srv.stop()
+    return srv, streams, ping, max(pings), all_done, counted_down, state.goodbyes, state.open
+
+
+@answer_keys("9.1", r"finally:", r"shield=True")
+async def check_cleanup(app: Any) -> None:
+    """Exercise 9.1: every stream's cleanup runs, completes its awaited goodbye, and never blocks the loop."""
+    __tracebackhide__ = True
+    _fastapi_app(app)
+    announce(f"{STREAMS} streams of GET /ticks, each closed by the client after 2 ticks, and a ping meanwhile", 10)
+    for attempt in (1, 2):  # a second look before calling it blocked: a pause of this process (its garbage
+        # collector, a busy machine) stretches the ping and the goodbyes of a right answer too, but not twice running
+        srv, streams, ping, ping_took, all_done, counted_down, goodbyes, still_open = await _close_streams(app)
+        blocked = ping.status_code == 200 and ping_took > 0.8 * GOODBYE and all_done > 1.6 * GOODBYE
+        if not blocked or srv.errors or attempt == 2:
+            break
     _server_error(srv, "GET /ticks")
     for s in streams:
         _said(s, "GET /ticks")
@@ -131,7 +140,7 @@ async def check_cleanup(app: Any) -> None:
     # A blocking cleanup shows twice: a request meanwhile waits a whole goodbye, and the goodbyes run one after
     # the other instead of together. Both are asked, so that a busy machine alone does not fail a right answer.
     require(
-        ping.status_code == 200 and not (ping_took > 0.8 * GOODBYE and all_done > 1.6 * GOODBYE),
+        ping.status_code == 200 and not blocked,
         f"a GET /ping, sent while the streams closed, took {ping_took:.2f} s, and the {STREAMS} goodbyes took "
         f"{all_done:.2f} s, one after the other: a cleanup blocked the whole event loop meanwhile. time.sleep() in "
         "a cleanup stops every request and stream of the server: await instead",
