@@ -9,6 +9,8 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
+from course_app.db import Postgres, start_postgres  # noqa: E402
+from course_app.seed_data import ensure_seeded  # noqa: E402
 from tests.browser import launched  # noqa: E402
 from tests.jupyter_server import Jupyter, start_jupyter  # noqa: E402
 
@@ -29,3 +31,19 @@ def browser() -> Iterator[Any]:
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter]:
     """A Jupyter server with jupyter-server-proxy at /user/learner/, as a hub runs it (tests/jupyter_server.py)."""
     yield from start_jupyter(tmp_path_factory.mktemp("jupyter"))
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Postgres]:
+    """The course's PostgreSQL (``DATABASE_URL``, else the embedded server), let go of after the module."""
+    with start_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def seeded_url(pg: Postgres) -> str:
+    """The URL of that PostgreSQL, with the full seed data loaded (once; a no-op when it is there)."""
+    import asyncio
+
+    asyncio.run(ensure_seeded(pg.url))
+    return pg.url

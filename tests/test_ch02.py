@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -20,17 +20,11 @@ import pytest
 
 from course_app.chapters import ch02_lifespan as ch02
 from course_app.chapters.ch02_lifespan import resources, seed_as_pasted, seed_fixed
-from course_app.db import Postgres, start_postgres
+from course_app.db import Postgres
 from course_app.db_proxy import DatabaseProxy
 from course_app.server import LiveServer, ServerStartError
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Postgres]:
-    with start_postgres() as server:
-        yield server
 
 
 @pytest.fixture

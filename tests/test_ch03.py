@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,18 +19,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from course_app.chapters import ch03_databases as ch03
 from course_app.chapters.ch03_databases import asyncpg_app, mongo_app, reports, sqla_app, tortoise_app
-from course_app.db import Postgres, start_postgres
+from course_app.db import Postgres
 from course_app.db_proxy import DatabaseProxy
 from course_app.seed_data import ensure_seeded
 from course_app.server import LiveServer
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Postgres]:
-    with start_postgres() as server:
-        yield server
 
 
 @pytest.fixture

@@ -27,8 +27,6 @@ from course_app.chapters.ch05_concurrency import (
     parallel_queries,
     service,
 )
-from course_app.db import start_postgres
-from course_app.seed_data import ensure_seeded
 from course_app.server import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -121,16 +119,13 @@ def test_the_service_refuses_past_its_limit_and_bad_settings() -> None:
         book.behave("x", fail=2)
 
 
-async def test_the_parallel_dashboard_answers_what_the_in_order_one_does_and_503_when_the_database_is_down() -> None:
-    pg = start_postgres()
-    try:
-        await ensure_seeded(pg.url)
-        with LiveServer(parallel_queries.create_app(pg.url)) as srv:
-            in_order = httpx.get(f"{srv.url}/dashboard/in-order").json()
-            parallel = httpx.get(f"{srv.url}/dashboard/parallel").json()
-        assert parallel == in_order and parallel["total_users"] == 1000 and len(parallel["users"]) == 10
-    finally:
-        pg.stop()
+async def test_the_parallel_dashboard_answers_what_the_in_order_one_does_and_503_when_the_database_is_down(
+    seeded_url: str,
+) -> None:
+    with LiveServer(parallel_queries.create_app(seeded_url)) as srv:
+        in_order = httpx.get(f"{srv.url}/dashboard/in-order").json()
+        parallel = httpx.get(f"{srv.url}/dashboard/parallel").json()
+    assert parallel == in_order and parallel["total_users"] == 1000 and len(parallel["users"]) == 10
     down = f"postgresql://nobody:x@127.0.0.1:{_dead_port()}/nothing"
     with LiveServer(parallel_queries.create_app(down), log_level="critical") as srv:
         for route in ("in-order", "parallel"):

@@ -6,7 +6,6 @@ pool when a client leaves mid-stream; the name rules, case by case; the upload's
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -30,8 +29,6 @@ from course_app.chapters.ch07_streaming_files import (
 )
 from course_app.chapters.ch07_streaming_files.probes import Sandbox, raw_request
 from course_app.chapters.ch07_streaming_files.watch import form, upload, watch
-from course_app.db import start_postgres
-from course_app.seed_data import ensure_seeded
 from course_app.server import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -41,16 +38,6 @@ pytestmark = pytest.mark.anyio
 def box() -> Iterator[Sandbox]:
     with sandbox() as made:
         yield made
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    pg = start_postgres()
-    asyncio.run(ensure_seeded(pg.url))
-    try:
-        yield pg.url
-    finally:
-        pg.stop()
 
 
 # -- names ------------------------------------------------------------------------------------------------------
@@ -115,8 +102,8 @@ def test_the_default_download_folder_is_empty_not_elsewhere() -> None:
 # -- the CSV export ---------------------------------------------------------------------------------------------
 
 
-async def test_the_four_export_ways_send_the_same_csv(pg_url: str) -> None:
-    app = csv_export.create_app(pg_url, batch=1000)
+async def test_the_four_export_ways_send_the_same_csv(seeded_url: str) -> None:
+    app = csv_export.create_app(seeded_url, batch=1000)
     with LiveServer(app) as srv:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
             bodies = {
@@ -129,9 +116,9 @@ async def test_the_four_export_ways_send_the_same_csv(pg_url: str) -> None:
     assert bodies["rows"].splitlines() == lines[:301]
 
 
-async def test_a_client_that_leaves_mid_export_gives_its_connection_back(pg_url: str) -> None:
+async def test_a_client_that_leaves_mid_export_gives_its_connection_back(seeded_url: str) -> None:
     """The connection is a dependency with yield (scope "request"): released when the response ends, even cut off."""
-    app = csv_export.create_app(pg_url, batch=100)
+    app = csv_export.create_app(seeded_url, batch=100)
     with LiveServer(app) as srv:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
             for _ in range(6):  # more than the pool's 4 connections
@@ -143,9 +130,9 @@ async def test_a_client_that_leaves_mid_export_gives_its_connection_back(pg_url:
     assert not srv.errors
 
 
-async def test_copy_sends_the_same_rows_as_the_cursor_and_a_client_that_leaves_costs_nothing(pg_url: str) -> None:
+async def test_copy_sends_the_same_rows_as_the_cursor_and_a_client_that_leaves_costs_nothing(seeded_url: str) -> None:
     """COPY's CSV differs from Python's csv only in its line ends and timestamps' offsets (+00 against +00:00)."""
-    app = csv_export.create_app(pg_url)
+    app = csv_export.create_app(seeded_url)
     with LiveServer(app) as srv:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
             cursor = (await client.get("/export/cursor.csv?limit=2500")).text.splitlines()
@@ -172,8 +159,8 @@ async def test_an_export_without_a_database_says_so() -> None:
         csv_export.create_app("postgresql://x/y", batch=0)
 
 
-async def test_export_limits_are_validated(pg_url: str) -> None:
-    with LiveServer(csv_export.create_app(pg_url)) as srv:
+async def test_export_limits_are_validated(seeded_url: str) -> None:
+    with LiveServer(csv_export.create_app(seeded_url)) as srv:
         for query in ("?limit=0", "?limit=-1", "?limit=abc", f"?limit={10**12}"):
             assert httpx.get(f"{srv.url}/export/cursor.csv{query}").status_code == 422, query
 
