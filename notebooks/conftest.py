@@ -15,6 +15,10 @@ one. ``COURSE_TEST_BUSY=0`` turns that off (to tell a load-dependent failure fro
 
 ``pytest --nbval`` or ``--nbval-lax`` still gives nbval's plain single run instead.
 
+Each notebook whose every cell passed is written, with the outputs of its second run, to ``build/executed/``
+(``COURSE_EXECUTED`` names another folder; empty: none): ``tests/test_site.py`` builds the rendered site from
+those copies, after the notebooks, so that no notebook runs a third time for it.
+
 What the runs record in the course folder (``course_app/state.py``): the seed's errata, whose figures are real
 runs of the chapters on this machine (``python3 run.py errata`` shows them), but not the exercise checks'
 results, which would show the developer's ``python3 run.py progress`` exercises passed by the solutions and
@@ -35,6 +39,8 @@ import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
 from course_app.editions import has_solution, learner_edition
+from course_app.site import executed_copy, executed_folder
+from course_app.state import now
 
 os.environ.setdefault("COURSE_RECORD", "errata")  # inherited by the kernels nbval starts: see the docstring
 
@@ -85,14 +91,30 @@ class CourseNotebook(IPyNbFile):
         self.compare_outputs = False  # as --nbval-lax: the notebooks' assertions are the checks
         self.failed_exercises: set[int] = set()  # exercises (by number) whose learner cells raised
         self.busy = BusyCore()  # during the learner edition only
+        folder = executed_folder()
+        self.executed = executed_copy(folder, Path(str(self.fspath))) if folder is not None else None
+        self.started = ""  # when its kernel started, as course_app.state.now writes it
+        self.full_cells: list[FullCell] = []  # the items of the notebook's own run
 
     def setup(self) -> None:
+        if self.executed is not None:
+            self.executed.unlink(missing_ok=True)  # a copy from an earlier run is stale, whatever happens now
+        self.started = now()
         super().setup()
         self.busy.start()
 
     def teardown(self) -> None:
         self.busy.stop()
         super().teardown()
+        self._write_executed()
+
+    def _write_executed(self) -> None:
+        """The notebook with its second run's outputs, when every one of its cells ran and passed."""
+        if self.executed is None or not self.full_cells or not all(cell.passed for cell in self.full_cells):
+            return
+        self.nb.metadata["course_executed"] = {"started": self.started}
+        self.executed.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(self.nb, str(self.executed))
 
     def collect(self) -> Iterator[pytest.Item]:
         source = nbformat.read(str(self.fspath), as_version=4)
@@ -133,7 +155,27 @@ class CourseNotebook(IPyNbFile):
                 closes_solved_exercise=last_cells.get(index),
                 ends_learner_edition=last,
             )
-        yield from super().collect()
+        self.full_cells = []
+        for item in super().collect():  # nbval's own items, on the cells of self.nb
+            cell = FullCell.from_parent(
+                self, name=item.name, cell_num=item.cell_num, cell=item.cell, options=item.options
+            )
+            self.full_cells.append(cell)
+            yield cell
+
+
+class FullCell(IPyNbCell):
+    """A cell of the notebook's own run, as nbval runs it; its outputs are kept in the cell when it passes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passed = False
+
+    def runtest(self) -> None:
+        self.passed = False
+        super().runtest()
+        self.cell.outputs = list(self.test_outputs or [])
+        self.passed = True
 
 
 class LearnerCell(IPyNbCell):

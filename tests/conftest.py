@@ -15,6 +15,12 @@ from tests.browser import launched  # noqa: E402
 from tests.jupyter_server import Jupyter, start_jupyter  # noqa: E402
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The site's tests last: they build the site from the copies of the notebooks that this run executed
+    (notebooks/conftest.py writes them), so that no notebook runs a third time for it."""
+    items.sort(key=lambda item: item.path.name == "test_site.py")  # a stable sort: the order is otherwise kept
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

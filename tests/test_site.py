@@ -22,7 +22,16 @@ from course_app.cli import main
 from course_app.editions import has_solution
 from course_app.errata import claims
 from course_app.guide import guide_markdown
-from course_app.site import SiteBuild, SiteError, build_site, chapters
+from course_app.site import (
+    SiteBuild,
+    SiteError,
+    SiteInputError,
+    build_site,
+    chapters,
+    executed_copy,
+    executed_folder,
+    stale_copies,
+)
 from tests.browser import chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +44,16 @@ LOCAL = ("file:", "data:", "about:", "blob:")  # what a page of an offline site 
 def site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:  # the browser first: none, no build
     """The site, built by the function ``python3 run.py site`` calls, into a temporary folder.
 
-    ``COURSE_SITE_OUT`` (relative to the checkout) names the folder instead: CI keeps the site it tested there
-    (``build/site``) rather than executing every notebook once more to build it again.
+    From the notebooks this test run executed (``build/executed``, see notebooks/conftest.py), when it ran all of
+    them and they are current; otherwise the build executes them itself. ``COURSE_SITE_OUT`` (relative to the
+    checkout) names the folder instead: CI keeps the site it tested there (``build/site``).
     """
     named = os.environ.get("COURSE_SITE_OUT", "").strip()
-    return build_site(ROOT / named if named else tmp_path_factory.mktemp("site") / "site")
+    out = ROOT / named if named else tmp_path_factory.mktemp("site") / "site"
+    executed = executed_folder()
+    if executed is not None and not stale_copies(executed, chapters(NOTEBOOKS)):
+        return build_site(out, executed=executed)
+    return build_site(out)
 
 
 @pytest.fixture(scope="session")
@@ -252,6 +266,36 @@ def test_a_failing_notebook_names_itself_and_its_cell(tmp_path: Path) -> None:
     assert "AssertionError: x is not two" in first
     assert "sphinx" not in message.lower(), f"a Sphinx traceback: {message}"
     assert not (tmp_path / "site" / "index.html").exists(), "a failed build must not write a site"
+
+
+def test_a_build_executes_the_notebooks_or_renders_copies_that_ran_already(tmp_path: Path) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# 00 · Tiny"), nbformat.v4.new_code_cell("print('ran by', 'the build')")]
+    nbformat.write(nb, notebooks / "00_tiny.ipynb")
+    page = Path("00_tiny.html")
+
+    executing = build_site(tmp_path / "executing", notebooks=notebooks)
+    assert "ran by the build" in (executing.out / page).read_text()
+
+    copies = tmp_path / "executed"
+    copies.mkdir()
+    ran = nbformat.read(notebooks / "00_tiny.ipynb", as_version=4)
+    ran.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran by the test run\n")]
+    ran.metadata["course_executed"] = {"started": "2026-01-01T00:00:00+00:00"}
+    nbformat.write(ran, executed_copy(copies, notebooks / "00_tiny.ipynb"))
+    assert stale_copies(copies, chapters(notebooks)) == []
+    rendering = build_site(tmp_path / "rendering", notebooks=notebooks, executed=copies)
+    html = (rendering.out / page).read_text()
+    assert "ran by the test run" in html and "ran by the build" not in html, "the copy must be rendered as it is"
+
+    nb.cells[1].source = "print('changed since the copy ran')"
+    nbformat.write(nb, notebooks / "00_tiny.ipynb")
+    assert stale_copies(copies, chapters(notebooks)) == ["00_tiny.ipynb"]
+    with pytest.raises(SiteInputError, match="no current executed copy of 00_tiny.ipynb"):
+        build_site(tmp_path / "stale", notebooks=notebooks, executed=copies)
 
 
 def _a_file(tmp: Path) -> Path:

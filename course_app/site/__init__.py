@@ -9,6 +9,11 @@ last (``course_app.site.extension``), so that it shows the figures the notebooks
 
 A notebook that fails stops the build with :class:`SiteError`, naming the notebook and the cell; so do
 Sphinx's warnings, which are listed rather than hidden.
+
+``build_site(executed=folder)`` renders notebooks that were executed already instead: the copies that the test
+run writes (``COURSE_EXECUTED``, ``notebooks/conftest.py``), each with its outputs, and current (the same cells
+as the notebook it was run from: :func:`stale_copies`). Nothing is executed then; the errata page shows the
+figures recorded since the first of those runs started.
 """
 
 from __future__ import annotations
@@ -33,7 +38,18 @@ from ..errata import Claim
 from ..paths import checkout
 from ..state import now
 
-__all__ = ["CHAPTER", "SiteBuild", "SiteError", "SiteInputError", "build_site", "chapters", "default_out"]
+__all__ = [
+    "CHAPTER",
+    "SiteBuild",
+    "SiteError",
+    "SiteInputError",
+    "build_site",
+    "chapters",
+    "default_out",
+    "executed_copy",
+    "executed_folder",
+    "stale_copies",
+]
 
 #: a chapter's notebook: two digits, an underscore, its topic
 CHAPTER = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")
@@ -91,8 +107,48 @@ def chapters(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if CHAPTER.match(p.name))
 
 
-def build_site(out: Path | None = None, *, notebooks: Path | None = None) -> SiteBuild:
+def executed_folder() -> Path | None:
+    """Where the test run keeps the notebooks it executed, for the site: ``COURSE_EXECUTED`` (empty or ``0``:
+    nowhere), by default ``build/executed`` in the checkout."""
+    named = os.environ.get("COURSE_EXECUTED")
+    if named is None:
+        root = checkout()
+        return None if root is None else root / "build" / "executed"
+    named = named.strip()
+    return None if named in ("", "0") else Path(named).expanduser().resolve()
+
+
+def executed_copy(executed: Path, notebook: Path) -> Path:
+    """Where the executed copy of ``notebook`` is kept in the folder ``executed``."""
+    return executed / notebook.name
+
+
+def _cells(nb: Any) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def stale_copies(executed: Path, notebooks: list[Path]) -> list[str]:
+    """The notebooks (file names) that have no executed copy in ``executed``, or one with other cells than they
+    have now, or one without its outputs' start time: the copies that a site must not be built from."""
+    stale = []
+    for path in notebooks:
+        copy = executed_copy(executed, path)
+        try:
+            ran = nbformat.read(copy, as_version=4)
+            current = nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            stale.append(path.name)
+            continue
+        if _cells(ran) != _cells(current) or not ran.metadata.get("course_executed", {}).get("started"):
+            stale.append(path.name)
+    return stale
+
+
+def build_site(out: Path | None = None, *, notebooks: Path | None = None, executed: Path | None = None) -> SiteBuild:
     """Execute every chapter and write the site into ``out`` (default: :func:`default_out`).
+
+    ``executed``: a folder of copies of the notebooks that ran already, with their outputs (see the module's
+    doc); nothing is executed then, and a missing or stale copy is a :class:`SiteInputError`.
 
     Raises :class:`SiteError` with a message for a reader (never a Sphinx traceback) when a notebook fails,
     when Sphinx warns, or when ``out`` cannot be a folder.
@@ -102,19 +158,31 @@ def build_site(out: Path | None = None, *, notebooks: Path | None = None) -> Sit
     found = chapters(folder)
     if not found:
         raise SiteError(f"no chapter notebooks (NN_topic.ipynb) in {folder}")
+    started = now()
+    if executed is not None:
+        stale = stale_copies(executed, found)
+        if stale:
+            raise SiteInputError(
+                f"{executed} has no current executed copy of {', '.join(stale)}: run the notebooks with "
+                "COURSE_EXECUTED set (python3 run.py test notebooks), or build without executed copies"
+            )
+        started = min(
+            nbformat.read(executed_copy(executed, p), as_version=4).metadata.course_executed.started for p in found
+        )
     out = _check_out(Path(out) if out is not None else default_out(), folder)
     # Sphinx writes into the work folder (MyST-NB keeps its outputs beside the HTML, in its parent folder);
     # only a finished site is copied to ``out``, so a failed build leaves the previous one in place.
     with tempfile.TemporaryDirectory(prefix="course-site-") as work_dir:
         work = Path(work_dir)
         (work / "source").mkdir()
-        stems = stage(found, work / "source", execute_in=folder)
+        stems = stage(found, work / "source", execute_in=folder, executed=executed, started=started)
         result = _run_sphinx(work / "source", work / "html", work / "doctrees", work / "result.json")
         if result.get("error"):
             raise SiteError(_execution_message(result["error"], folder))
         if not result.get("ok"):
             raise SiteError(result.get("message") or "Sphinx stopped without saying why; see its output above")
-        figures = {stem: _images(work / "jupyter_execute" / f"{stem}.ipynb") for stem in stems}
+        ran = work / "jupyter_execute" if executed is None else executed
+        figures = {stem: _images(ran / f"{stem}.ipynb") for stem in stems}
         _replace_site(work / "html", out)
     warnings = result.get("warnings") or []
     if warnings:
@@ -168,8 +236,13 @@ def _check_out(out: Path, notebooks: Path) -> Path:
 # -- staging ---------------------------------------------------------------------------------------------------
 
 
-def stage(notebooks: list[Path], source: Path, *, execute_in: Path) -> list[str]:
+def stage(
+    notebooks: list[Path], source: Path, *, execute_in: Path, executed: Path | None = None, started: str = ""
+) -> list[str]:
     """Copy the notebooks into ``source`` with the site's additions, and write the other pages and conf.py.
+
+    ``executed``: take each notebook's executed copy from this folder instead, and execute none. ``started``:
+    the errata page shows the figures recorded since then (default: now).
 
     Returns the chapters' stems, in order.
     """
@@ -180,7 +253,7 @@ def stage(notebooks: list[Path], source: Path, *, execute_in: Path) -> list[str]
         anchors.setdefault((claim.notebook, claim.cell_id), []).append(claim)
     stems = []
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.read(path if executed is None else executed_copy(executed, path), as_version=4)
         placed = prepare(nb, path.stem, anchors, execute_in)
         missing = sorted(cell_id for (stem, cell_id) in anchors if stem == path.stem and cell_id not in placed)
         if missing:
@@ -198,7 +271,7 @@ def stage(notebooks: list[Path], source: Path, *, execute_in: Path) -> list[str]
     (source / "errata.md").write_text("# Errata\n\n(written while the site is built, after the chapters ran)\n")
     (source / "_static").mkdir()
     (source / "_static" / "course.css").write_text(CSS, encoding="utf-8")
-    (source / "conf.py").write_text(conf_py(now(), execute_in), encoding="utf-8")
+    (source / "conf.py").write_text(conf_py(started or now(), execute_in, execute=executed is None), encoding="utf-8")
     return stems
 
 
@@ -304,11 +377,12 @@ def guide_page() -> str:
     return guide_markdown()
 
 
-def conf_py(started: str, notebooks: Path) -> str:
+def conf_py(started: str, notebooks: Path, *, execute: bool = True) -> str:
     """The generated Sphinx configuration: plain assignments, nothing imported.
 
     ``started``: when the build started (as :func:`course_app.state.now` writes it); the errata page shows only
     figures recorded since. ``notebooks``: the folder the chapters come from, where the errata read the claims.
+    ``execute``: MyST-NB executes every notebook; without it, it renders the outputs they hold.
     """
     settings: dict[str, Any] = {
         "project": "FastAPI async patterns",
@@ -333,8 +407,9 @@ def conf_py(started: str, notebooks: Path) -> str:
         "html_show_sourcelink": False,
         "html_copy_source": False,
         "myst_enable_extensions": ["colon_fence"],
-        # MyST-NB executes every notebook, every build, in the order the extension reads them
-        "nb_execution_mode": "force",
+        # MyST-NB executes every notebook, every build, in the order the extension reads them (or none: copies
+        # that ran already)
+        "nb_execution_mode": "force" if execute else "off",
         "nb_execution_raise_on_error": True,
         "nb_execution_show_tb": True,
         "nb_execution_timeout": CELL_TIMEOUT,
