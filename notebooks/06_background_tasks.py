@@ -593,7 +593,7 @@ task_timeline(
 # is small, quick, and allowed to be lost: a log line, a cache refresh, a metric, a courtesy email someone can send
 # again. Work that must happen (a payment, an invoice, an email the law requires, a cleanup) belongs in a
 # **durable queue**: the handler writes the job to a database or a broker before it answers, a separate worker
-# process takes it, marks it done, retries it when it fails, and anyone can ask for its status. Chapter 13 builds
+# process takes it, marks it done, retries it when it fails, and anyone can ask for its status. Chapter 13 (coming) builds
 # one.
 
 # %% [markdown]
@@ -696,4 +696,4 @@ await checks.check_failure_stops_nothing(ex62_app)
 # - Tasks live in the server's process: a stop cancels what runs after the graceful timeout and drops what is
 #   queued; a kill loses all. The seed's 60 s cleanup is lost on any restart within the minute.
 # - Use `BackgroundTasks` for small work that may be lost. Work that must happen goes to a durable queue, written
-#   before the response and run by a worker (chapter 13).
+#   before the response and run by a worker (chapter 13, coming).

@@ -3,13 +3,15 @@
 * each chapter is a package with one app per module, which the CLI can serve by name;
 * hostile input to any route gets a clear 4xx (or a 503/504 naming what is missing), never a 500 with a
   traceback, except where a 500 is the lesson: the chapter's package lists those in ``LESSONS``, a dict of
-  (module, path template) to why, and its notebook says so.
+  (module, path template) to why, and its notebook says so;
+* a chapter that a notebook or an app's text points to exists, or the text says that it is coming.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 from types import ModuleType
 
 import httpx
@@ -35,6 +37,27 @@ def test_every_500_a_chapter_teaches_is_a_route_of_its_apps_with_a_reason() -> N
             served = {t for _, t in _operations(modules[module_name].app)}
             assert template in served, f"{name}.LESSONS names {template}, which {module_name} does not serve"
             assert isinstance(why, str) and why.strip(), f"{name}.LESSONS[{module_name!r}, {template!r}] says not why"
+
+
+#: "chapter 13", "chapters 10 and 12", "Chapter 04"; the numbers after the word, each to be checked
+CHAPTER_REFERENCE = re.compile(r"\b[Cc]hapters? (\d{1,2}(?:(?:,| and| or| to|–|-) ?\d{1,2})*)\b")
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def test_a_chapter_the_text_points_to_exists_or_is_said_to_be_coming() -> None:
+    existing = {int(p.name[:2]) for p in NOTEBOOKS.glob("[0-9][0-9]_*.py")}
+    texts = {p.name: p.read_text(encoding="utf-8") for p in NOTEBOOKS.glob("[0-9][0-9]_*.py")}
+    for name in chapters():
+        for path in Path(inspect.getfile(chapter(name))).parent.glob("*.py"):
+            texts[f"{name}/{path.name}"] = path.read_text(encoding="utf-8")
+    dangling = []
+    for where, text in texts.items():
+        for match in CHAPTER_REFERENCE.finditer(text):
+            numbers = {int(n) for n in re.findall(r"\d{1,2}", match.group(1))}
+            said = text[match.start() : match.end() + 40]
+            if numbers - existing and "coming" not in said:
+                dangling.append(f"{where}: {' '.join(said.split())!r}")
+    assert not dangling, "chapters named that do not exist yet, without saying they are coming:\n" + "\n".join(dangling)
 
 
 def test_every_chapter_is_a_package_of_small_apps() -> None:

@@ -209,15 +209,16 @@ def test_serve_stops_cleanly_on_sigterm_and_its_pool_is_gone() -> None:
         children = psutil.Process(srv.proc.pid).children(recursive=True)
         assert len(children) >= 2  # the pool's two workers (and multiprocessing's resource tracker)
         try:
-            started = time.monotonic()
             srv.proc.send_signal(signal.SIGTERM)
-            assert srv.proc.wait(timeout=20) == 0
-            took = time.monotonic() - started
+            try:
+                code = srv.proc.wait(timeout=20)  # a bound on a hang, not a speed target
+            except subprocess.TimeoutExpired:
+                pytest.fail("serve was still running 20 s after SIGTERM")
+            assert code == 0
             out = srv.rest_of_stdout()
             assert "Application shutdown complete" in out  # the lifespan's shutdown ran: pool.shutdown()
             assert "stopped course_app.chapters.ch01_async_vs_sync:process_pool" in out
             assert "Traceback" not in out
-            assert took < 15, f"SIGTERM took {took:.1f} s to stop the server"
             gone, alive = psutil.wait_procs(children, timeout=10)
             assert not alive, f"still running after serve exited: {alive}"
         finally:
