@@ -491,17 +491,29 @@ async def two_hundred(get) -> float:
     return asyncio.get_running_loop().time() - started
 
 
-async with httpx.AsyncClient() as client:
-    httpx_seconds = await two_hundred(client.get)
-async with aiohttp.ClientSession() as session:
+async def with_httpx() -> float:
+    async with httpx.AsyncClient() as client:
+        return await two_hundred(client.get)
 
-    async def aiohttp_get(url: str) -> None:
-        async with session.get(url) as response:
-            await response.read()
 
-    aiohttp_seconds = await two_hundred(aiohttp_get)
-print(f"200 calls: httpx {httpx_seconds * 1000:.0f} ms, aiohttp {aiohttp_seconds * 1000:.0f} ms")
-assert httpx_seconds > 3 * aiohttp_seconds, "httpx's cost per call is several times aiohttp's"
+async def with_aiohttp() -> float:
+    async with aiohttp.ClientSession() as session:
+
+        async def aiohttp_get(url: str) -> None:
+            async with session.get(url) as response:
+                await response.read()
+
+        return await two_hundred(aiohttp_get)
+
+
+runs = []
+for _ in range(3):  # in turn, 3 times: the best of each
+    runs.append((await with_httpx(), await with_aiohttp()))
+httpx_seconds, aiohttp_seconds = min(h for h, _ in runs), min(a for _, a in runs)
+print(f"200 calls, best of 3: httpx {httpx_seconds * 1000:.0f} ms, aiohttp {aiohttp_seconds * 1000:.0f} ms")
+assert httpx_seconds > 3 * aiohttp_seconds, (
+    "httpx's cost per call is several times aiohttp's (busy machine? run it again)"
+)
 
 # %% [markdown]
 # httpx spends several times aiohttp's CPU per call (chapter 00 showed where: its connection pool). Sending a

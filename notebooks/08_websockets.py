@@ -465,14 +465,23 @@ async def steady_through_churn(app, path: str, label: str) -> tuple[list[bool], 
     return alive, left, len(srv.errors)
 
 
-churned = {}
+churned, tries = {}, {}
 for label, (app, path) in apps.items():
-    churned[label] = await steady_through_churn(app, path, label)
+    # the seed's leaks are races (a broadcast must meet a leaver): a busy machine can miss them, so up to 3 tries
+    for tries[label] in range(1, 4):
+        churned[label] = await steady_through_churn(app, path, label)
+        if "seed" not in label or churned[label][1]["members"] > 3:
+            break
 for label, (alive, left, errors) in churned.items():
-    print(f"{label:38} steady members still connected: {sum(alive)}/3; the room after: {left}; server errors: {errors}")
+    print(
+        f"{label:38} steady members still connected: {sum(alive)}/3; the room after: {left}; server errors: {errors}"
+        + (f" (try {tries[label]})" if tries[label] > 1 else "")
+    )
 (seed_alive, seed_left, seed_errors), (room_alive, room_left, room_errors) = churned.values()
 assert seed_errors >= 5 and not seed_alive[0], "the seed's room raised, and dropped the member who talked"
-assert seed_left["members"] > 3, "dead connections stayed in the list"
+assert seed_left["members"] > 3, (
+    "dead connections stayed in the list (in 3 tries: the machine is very busy; run it again)"
+)
 assert all(room_alive) and room_errors == 0 and room_left["rooms"] == {"lobby": 3}
 record(
     "ws-broadcast-join-leave",
