@@ -51,9 +51,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import hub
 from ._uvicorn import LOGGERS, LOGGING_CONFIG, ImportFromStringError, Server, import_from_string, new_event_loop
 
-__all__ = ["LiveServer", "ServerStartError", "serve", "running_servers", "stop_all"]
+__all__ = ["STOP_TIMEOUT", "LiveServer", "ServerStartError", "serve", "running_servers", "stop_all"]
 
 T = TypeVar("T")
+STOP_TIMEOUT = 3.0  # seconds a LiveServer takes to stop at most, by default (half of them for open connections)
 
 log = logging.getLogger("course_app.server")
 
@@ -137,7 +138,7 @@ class LiveServer:
         port: int = 0,
         name: str | None = None,
         start_timeout: float = 10.0,
-        stop_timeout: float = 3.0,
+        stop_timeout: float = STOP_TIMEOUT,
         log_level: str = "warning",
         root_path: str | None = None,
         **uvicorn_options: Any,

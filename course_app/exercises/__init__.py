@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from ..loadgen import LoadResult
-from ..server import LiveServer, ServerStartError
+from ..server import STOP_TIMEOUT, LiveServer, ServerStartError
 
 __all__ = [
     "ExerciseFailed",
@@ -316,11 +316,12 @@ def ensure_callable(obj: Any, what: str) -> None:
     require(callable(obj), f"{what} should be a function or an app, but it is {type(obj).__name__}")
 
 
-def start_app(app: Any, name: str) -> LiveServer:
+def start_app(app: Any, name: str, *, stop_timeout: float = STOP_TIMEOUT) -> LiveServer:
+    """The learner's app on a LiveServer, which stops it within ``stop_timeout`` seconds."""
     ensure_callable(app, "your app")
     try:
         # log_level="critical": the check explains failures in words; tracebacks would bury them
-        return LiveServer(app, name=name, start_timeout=30, log_level="critical").start()
+        return LiveServer(app, name=name, start_timeout=30, stop_timeout=stop_timeout, log_level="critical").start()
     except ServerStartError as exc:
         cause = exc.__cause__
         reason = describe_error(cause) if cause is not None else str(exc)
