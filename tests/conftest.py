@@ -11,14 +11,25 @@ import pytest  # noqa: E402
 
 from course_app.db import Postgres, start_postgres  # noqa: E402
 from course_app.seed_data import ensure_seeded  # noqa: E402
+from course_app.state import now  # noqa: E402
 from tests.browser import launched  # noqa: E402
 from tests.jupyter_server import Jupyter, start_jupyter  # noqa: E402
+
+#: when this test run started: the site's tests render only copies of notebooks that this run executed (an earlier
+#: run's copy of an unchanged notebook may show what the course's code did before it changed)
+RUN_STARTED = now()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The site's tests last: they build the site from the copies of the notebooks that this run executed
     (notebooks/conftest.py writes them), so that no notebook runs a third time for it."""
     items.sort(key=lambda item: item.path.name == "test_site.py")  # a stable sort: the order is otherwise kept
+
+
+@pytest.fixture(scope="session")
+def run_started() -> str:
+    """When this test run started (its conftest was imported), as course_app.state.now writes it."""
+    return RUN_STARTED
 
 
 @pytest.fixture

@@ -41,17 +41,19 @@ LOCAL = ("file:", "data:", "about:", "blob:")  # what a page of an offline site 
 
 
 @pytest.fixture(scope="module")
-def site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:  # the browser first: none, no build
+def site(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, run_started: str
+) -> SiteBuild:  # the browser first: none, no build
     """The site, built by the function ``python3 run.py site`` calls, into a temporary folder.
 
     From the notebooks this test run executed (``build/executed``, see notebooks/conftest.py), when it ran all of
-    them and they are current; otherwise the build executes them itself. ``COURSE_SITE_OUT`` (relative to the
+    them; otherwise (``pytest tests/test_site.py``, say) the build executes them itself. ``COURSE_SITE_OUT`` (relative to the
     checkout) names the folder instead: CI keeps the site it tested there (``build/site``).
     """
     named = os.environ.get("COURSE_SITE_OUT", "").strip()
     out = ROOT / named if named else tmp_path_factory.mktemp("site") / "site"
     executed = executed_folder()
-    if executed is not None and not stale_copies(executed, chapters(NOTEBOOKS)):
+    if executed is not None and not stale_copies(executed, chapters(NOTEBOOKS), since=run_started):
         return build_site(out, executed=executed)
     return build_site(out)
 
@@ -287,6 +289,7 @@ def test_a_build_executes_the_notebooks_or_renders_copies_that_ran_already(tmp_p
     ran.metadata["course_executed"] = {"started": "2026-01-01T00:00:00+00:00"}
     nbformat.write(ran, executed_copy(copies, notebooks / "00_tiny.ipynb"))
     assert stale_copies(copies, chapters(notebooks)) == []
+    assert stale_copies(copies, chapters(notebooks), since="2026-01-01T00:00:01+00:00") == ["00_tiny.ipynb"]
     rendering = build_site(tmp_path / "rendering", notebooks=notebooks, executed=copies)
     html = (rendering.out / page).read_text()
     assert "ran by the test run" in html and "ran by the build" not in html, "the copy must be rendered as it is"

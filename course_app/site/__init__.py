@@ -127,9 +127,10 @@ def _cells(nb: Any) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source) for cell in nb.cells]
 
 
-def stale_copies(executed: Path, notebooks: list[Path]) -> list[str]:
+def stale_copies(executed: Path, notebooks: list[Path], *, since: str = "") -> list[str]:
     """The notebooks (file names) that have no executed copy in ``executed``, or one with other cells than they
-    have now, or one without its outputs' start time: the copies that a site must not be built from."""
+    have now, or one whose run started before ``since`` (as :func:`course_app.state.now` writes it) or does not
+    say when: the copies that a site must not be built from."""
     stale = []
     for path in notebooks:
         copy = executed_copy(executed, path)
@@ -139,7 +140,8 @@ def stale_copies(executed: Path, notebooks: list[Path]) -> list[str]:
         except (OSError, ValueError):
             stale.append(path.name)
             continue
-        if _cells(ran) != _cells(current) or not ran.metadata.get("course_executed", {}).get("started"):
+        started = ran.metadata.get("course_executed", {}).get("started")
+        if _cells(ran) != _cells(current) or not started or started < since:
             stale.append(path.name)
     return stale
 
