@@ -588,7 +588,16 @@ busy = {label: cores_busy(runs[-1]) for label, runs in cpu_runs.items()}
 for label, runs in cpu_runs.items():
     print(f"{label:24} 4 jobs in {runs[-1].wall:.2f} s, {busy[label]:.1f} cores busy on average")
 assert busy["async def (on the loop)"] < 1.3 and busy["def (thread pool)"] < 1.3, "one core at a time: the GIL"
-assert thread4.wall > 0.7 * 4 * t1, "so 4 jobs in threads take about 4 × one job: no speed-up"
+threads_ratio = thread4.wall / cpu_runs["def (thread pool)"][0].wall  # 4 jobs in threads over 1 job in threads
+if threads_ratio < 2.8:  # the machine's load changed between the runs? Both again, one right after the other
+    one = await best_of(2, partial(load, srv, "/cpu-intensive", n=1, **BOUNDS))
+    four = await best_of(2, partial(load, srv, "/cpu-intensive", n=4, **BOUNDS))
+    threads_ratio = four.wall / one.wall
+print(f"4 jobs in threads took {threads_ratio:.1f} × one job in threads")
+assert threads_ratio > 2.8, (
+    f"4 jobs in threads took {threads_ratio:.1f} × one job, measured twice. Another program's load on this "
+    "machine changed between the runs: run the cell above and this one again."
+)
 if cores >= 1.5:  # with about one free core the pool cannot run jobs in parallel, and this is not claimed
     assert busy["process pool"] > 1.4 and process4.wall < 0.85 * thread4.wall, (
         f"the pool kept {busy['process pool']:.1f} cores busy and took {process4.wall / thread4.wall:.2f}× the "
