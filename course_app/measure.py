@@ -18,6 +18,7 @@ from typing import NamedTuple, TypeVar
 
 import anyio.to_thread
 
+from . import lifeline
 from .loadgen import LoadResult, load
 from .server import LiveServer
 
@@ -91,7 +92,10 @@ async def free_cores(processes: int = 2, n: int = 2_000_000) -> float:
     if not isinstance(processes, int) or processes < 1:
         raise ValueError(f"processes must be a positive whole number, not {processes!r}")
     loop = asyncio.get_running_loop()
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    # watch_parent from each worker's first instant: a kernel killed while they start must not leave them behind
+    pool = ProcessPoolExecutor(
+        processes, mp_context=multiprocessing.get_context("spawn"), initializer=lifeline.watch_parent
+    )
     try:
         await asyncio.gather(*(loop.run_in_executor(pool, _spin, 1000) for _ in range(processes)))  # start them
 
