@@ -44,7 +44,10 @@ async def test_probe_sees_a_blocked_loop_and_busy_threads(srv: LiveServer) -> No
     with probe(srv) as threaded:
         await load(srv, "/def-block", n=45)
     assert blocked.max_lag > BLOCK / 2, "time.sleep in async def stalls the loop the probe runs on"
-    assert threaded.max_lag < blocked.max_lag / 2, "def handlers leave the loop free"
+    # The median sample, not the worst: one sample can catch the loop waiting for the GIL while 40 threads finish
+    # together (330 ms once in CI), which is not a handler blocking the loop.
+    lags = sorted(sample.lag for sample in threaded.samples)
+    assert lags[len(lags) // 2] < blocked.max_lag / 10, "def handlers leave the loop free"
     assert threaded.max_threads_busy == 40  # anyio's default limiter
     assert threaded.max_threads_waiting >= 1  # the 41st and later wait for a thread
     assert blocked.max_threads_busy == 0
