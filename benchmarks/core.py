@@ -151,6 +151,7 @@ class Figure:
             "name": self.row.name,
             "value": None if self.value is None else round(self.value, 6),
             "unit": self.row.unit,
+            "zero_ok": self.row.zero_ok,  # whether 0 is a true measurement here (memory pages reused)
             "target": None if target is None else {"op": target.op, "value": target.limit},
             "status": self.status,
             "passed": {"pass": True, "fail": False}.get(self.status),

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -94,7 +95,28 @@ async def _last_goodbye(state: Any, since: float) -> float:
     return time.perf_counter() - since
 
 
-async def _close_streams(app: Any) -> tuple[Any, list[Stream], httpx.Response, float, float, bool, int, int]:
+@dataclass(frozen=True)
+class _Closing:
+    """What one round of exercise 9.1's check saw: streams opened and closed, a ping meanwhile, the goodbyes."""
+
+    srv: Any
+    streams: list[Stream]
+    ping: httpx.Response  # the last ping sent while the streams closed
+    ping_took: float  # the slowest of those pings, in seconds
+    all_done: float  # seconds from the close until every goodbye was done
+    counted_down: bool  # every stream's cleanup ran (the open count fell to 0)
+    goodbyes: int
+    still_open: int
+
+    @property
+    def blocked(self) -> bool:
+        """A blocking cleanup shows twice: a request meanwhile waits a whole goodbye, and the goodbyes run one
+        after the other instead of together. Both are asked, so that a busy machine alone does not fail a right
+        answer."""
+        return self.ping.status_code == 200 and self.ping_took > 0.8 * GOODBYE and self.all_done > 1.6 * GOODBYE
+
+
+async def _close_streams(app: Any) -> _Closing:
     """Open the streams, close them, and time a ping meanwhile and the goodbyes; the server is stopped after."""
     state = app.state
     state.open, state.goodbyes = 0, 0
@@ -114,7 +136,7 @@ async def _close_streams(app: Any) -> tuple[Any, list[Stream], httpx.Response, f
             all_done = await watch
     finally:
         srv.stop()
-    return srv, streams, ping, max(pings), all_done, counted_down, state.goodbyes, state.open
+    return _Closing(srv, streams, ping, max(pings), all_done, counted_down, state.goodbyes, state.open)
 
 
 @answer_keys("9.1", r"finally:", r"shield=True")
@@ -125,41 +147,38 @@ async def check_cleanup(app: Any) -> None:
     announce(f"{STREAMS} streams of GET /ticks, each closed by the client after 2 ticks, and a ping meanwhile", 10)
     for attempt in (1, 2):  # a second look before calling it blocked: a pause of this process (its garbage
         # collector, a busy machine) stretches the ping and the goodbyes of a right answer too, but not twice running
-        srv, streams, ping, ping_took, all_done, counted_down, goodbyes, still_open = await _close_streams(app)
-        blocked = ping.status_code == 200 and ping_took > 0.8 * GOODBYE and all_done > 1.6 * GOODBYE
-        if not blocked or srv.errors or attempt == 2:
+        seen = await _close_streams(app)
+        if not seen.blocked or seen.srv.errors or attempt == 2:
             break
-    _server_error(srv, "GET /ticks")
-    for s in streams:
+    _server_error(seen.srv, "GET /ticks")
+    for s in seen.streams:
         _said(s, "GET /ticks")
         require(
             len(s.messages) >= 2,
             f"a stream of GET /ticks sent {len(s.messages)} events and ended ({s.ended}): it should tick until the "
             "client goes away",
         )
-    # A blocking cleanup shows twice: a request meanwhile waits a whole goodbye, and the goodbyes run one after
-    # the other instead of together. Both are asked, so that a busy machine alone does not fail a right answer.
     require(
-        ping.status_code == 200 and not blocked,
-        f"a GET /ping, sent while the streams closed, took {ping_took:.2f} s, and the {STREAMS} goodbyes took "
-        f"{all_done:.2f} s, one after the other: a cleanup blocked the whole event loop meanwhile. time.sleep() in "
+        seen.ping.status_code == 200 and not seen.blocked,
+        f"a GET /ping, sent while the streams closed, took {seen.ping_took:.2f} s, and the {STREAMS} goodbyes took "
+        f"{seen.all_done:.2f} s, one after the other: a cleanup blocked the whole event loop meanwhile. time.sleep() in "
         "a cleanup stops every request and stream of the server: await instead",
     )
     require(
-        counted_down,
-        f"{still_open} of your {STREAMS} streams still count as open after their clients left: their cleanup never "
+        seen.counted_down,
+        f"{seen.still_open} of your {STREAMS} streams still count as open after their clients left: their cleanup never "
         "ran. Code after the `while True` loop is never reached when a client disconnects (the generator is "
         "cancelled inside the loop): put the cleanup in `finally:`",
     )
     require(
-        goodbyes == STREAMS,
-        f"the cleanup started, but {STREAMS - goodbyes} of the {STREAMS} goodbyes never finished: an `await` in a "
+        seen.goodbyes == STREAMS,
+        f"the cleanup started, but {STREAMS - seen.goodbyes} of the {STREAMS} goodbyes never finished: an `await` in a "
         "cancelled stream's cleanup is cancelled at once. Shield it, with a bound: "
         "`with anyio.move_on_after(1, shield=True): await ex91_goodbye(state)`",
     )
     passed(
         f"{STREAMS} clients left, and each stream's cleanup ran and finished its goodbye; a request meanwhile took "
-        f"{ping_took * 1000:.0f} ms, so the loop was never blocked."
+        f"{seen.ping_took * 1000:.0f} ms, so the loop was never blocked."
     )
 
 

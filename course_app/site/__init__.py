@@ -43,6 +43,7 @@ __all__ = [
     "SiteBuild",
     "SiteError",
     "SiteInputError",
+    "StaleCopies",
     "build_site",
     "chapters",
     "default_out",
@@ -71,6 +72,10 @@ class SiteError(RuntimeError):
 
 class SiteInputError(SiteError):
     """The input was wrong (e.g. ``--out`` names a file): nothing was built."""
+
+
+class StaleCopies(SiteInputError):
+    """A notebook has no executed copy to render, or its copy is not current (:func:`stale_copies`)."""
 
 
 @dataclass(frozen=True)
@@ -131,11 +136,15 @@ def stale_copies(executed: Path, notebooks: list[Path], *, since: str = "") -> l
     """The notebooks (file names) that have no executed copy in ``executed``, or one with other cells than they
     have now, or one whose run started before ``since`` (as :func:`course_app.state.now` writes it) or does not
     say when: the copies that a site must not be built from."""
-    stale = []
+    return _read_copies(executed, notebooks, since)[1]
+
+
+def _read_copies(executed: Path, notebooks: list[Path], since: str) -> tuple[dict[str, Any], list[str]]:
+    """The current executed copies, by notebook file name, and the names of the notebooks without one."""
+    copies, stale = {}, []
     for path in notebooks:
-        copy = executed_copy(executed, path)
         try:
-            ran = nbformat.read(copy, as_version=4)
+            ran = nbformat.read(executed_copy(executed, path), as_version=4)
             current = nbformat.read(path, as_version=4)
         except (OSError, ValueError):
             stale.append(path.name)
@@ -143,14 +152,18 @@ def stale_copies(executed: Path, notebooks: list[Path], *, since: str = "") -> l
         started = ran.metadata.get("course_executed", {}).get("started")
         if _cells(ran) != _cells(current) or not started or started < since:
             stale.append(path.name)
-    return stale
+        else:
+            copies[path.name] = ran
+    return copies, stale
 
 
-def build_site(out: Path | None = None, *, notebooks: Path | None = None, executed: Path | None = None) -> SiteBuild:
+def build_site(
+    out: Path | None = None, *, notebooks: Path | None = None, executed: Path | None = None, since: str = ""
+) -> SiteBuild:
     """Execute every chapter and write the site into ``out`` (default: :func:`default_out`).
 
     ``executed``: a folder of copies of the notebooks that ran already, with their outputs (see the module's
-    doc); nothing is executed then, and a missing or stale copy is a :class:`SiteInputError`.
+    doc), made since ``since``; nothing is executed then, and a missing or stale copy is :class:`StaleCopies`.
 
     Raises :class:`SiteError` with a message for a reader (never a Sphinx traceback) when a notebook fails,
     when Sphinx warns, or when ``out`` cannot be a folder.
@@ -160,31 +173,30 @@ def build_site(out: Path | None = None, *, notebooks: Path | None = None, execut
     found = chapters(folder)
     if not found:
         raise SiteError(f"no chapter notebooks (NN_topic.ipynb) in {folder}")
-    started = now()
+    started, copies = now(), None
     if executed is not None:
-        stale = stale_copies(executed, found)
+        copies, stale = _read_copies(executed, found, since)
         if stale:
-            raise SiteInputError(
+            raise StaleCopies(
                 f"{executed} has no current executed copy of {', '.join(stale)}: run the notebooks with "
                 "COURSE_EXECUTED set (python3 run.py test notebooks), or build without executed copies"
             )
-        started = min(
-            nbformat.read(executed_copy(executed, p), as_version=4).metadata.course_executed.started for p in found
-        )
+        started = min(nb.metadata.course_executed.started for nb in copies.values())
     out = _check_out(Path(out) if out is not None else default_out(), folder)
     # Sphinx writes into the work folder (MyST-NB keeps its outputs beside the HTML, in its parent folder);
     # only a finished site is copied to ``out``, so a failed build leaves the previous one in place.
     with tempfile.TemporaryDirectory(prefix="course-site-") as work_dir:
         work = Path(work_dir)
         (work / "source").mkdir()
-        stems = stage(found, work / "source", execute_in=folder, executed=executed, started=started)
+        stems = stage(found, work / "source", execute_in=folder, copies=copies, started=started)
         result = _run_sphinx(work / "source", work / "html", work / "doctrees", work / "result.json")
         if result.get("error"):
             raise SiteError(_execution_message(result["error"], folder))
         if not result.get("ok"):
             raise SiteError(result.get("message") or "Sphinx stopped without saying why; see its output above")
-        ran = work / "jupyter_execute" if executed is None else executed
-        figures = {stem: _images(ran / f"{stem}.ipynb") for stem in stems}
+        if copies is None:  # MyST-NB keeps each notebook it executed beside the HTML
+            copies = {f"{stem}.ipynb": nbformat.read(work / "jupyter_execute" / f"{stem}.ipynb", 4) for stem in stems}
+        figures = {stem: _images(copies[f"{stem}.ipynb"]) for stem in stems}
         _replace_site(work / "html", out)
     warnings = result.get("warnings") or []
     if warnings:
@@ -193,9 +205,8 @@ def build_site(out: Path | None = None, *, notebooks: Path | None = None, execut
     return SiteBuild(out=out, chapters=tuple(stems), seconds=time.perf_counter() - start, figures=figures)
 
 
-def _images(executed: Path) -> int:
-    """How many outputs of an executed notebook are images (MyST-NB keeps it beside the HTML)."""
-    nb = nbformat.read(executed, as_version=4)
+def _images(nb: Any) -> int:
+    """How many outputs of an executed notebook are images."""
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     return sum(1 for o in outputs if any(mime.startswith("image/") for mime in o.get("data", {})))
 
@@ -239,12 +250,12 @@ def _check_out(out: Path, notebooks: Path) -> Path:
 
 
 def stage(
-    notebooks: list[Path], source: Path, *, execute_in: Path, executed: Path | None = None, started: str = ""
+    notebooks: list[Path], source: Path, *, execute_in: Path, copies: dict[str, Any] | None, started: str
 ) -> list[str]:
     """Copy the notebooks into ``source`` with the site's additions, and write the other pages and conf.py.
 
-    ``executed``: take each notebook's executed copy from this folder instead, and execute none. ``started``:
-    the errata page shows the figures recorded since then (default: now).
+    ``copies``: executed copies by file name, to stage instead of the notebooks, and execute none. ``started``:
+    the errata page shows the figures recorded since then.
 
     Returns the chapters' stems, in order.
     """
@@ -255,7 +266,7 @@ def stage(
         anchors.setdefault((claim.notebook, claim.cell_id), []).append(claim)
     stems = []
     for path in notebooks:
-        nb = nbformat.read(path if executed is None else executed_copy(executed, path), as_version=4)
+        nb = nbformat.read(path, as_version=4) if copies is None else copies[path.name]
         placed = prepare(nb, path.stem, anchors, execute_in)
         missing = sorted(cell_id for (stem, cell_id) in anchors if stem == path.stem and cell_id not in placed)
         if missing:
@@ -273,7 +284,7 @@ def stage(
     (source / "errata.md").write_text("# Errata\n\n(written while the site is built, after the chapters ran)\n")
     (source / "_static").mkdir()
     (source / "_static" / "course.css").write_text(CSS, encoding="utf-8")
-    (source / "conf.py").write_text(conf_py(started or now(), execute_in, execute=executed is None), encoding="utf-8")
+    (source / "conf.py").write_text(conf_py(started, execute_in, execute=copies is None), encoding="utf-8")
     return stems
 
 

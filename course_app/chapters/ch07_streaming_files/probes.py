@@ -23,6 +23,8 @@ from urllib.parse import quote, urlsplit
 
 import h11
 
+from ...embedded import pid_alive
+
 DECOY = b"the decoy: a file OUTSIDE the served folder\n"
 DEPTH = 4  # folders from the served folder up to the sandbox: sandbox/a/b/c/<folder>
 
@@ -78,17 +80,18 @@ def sandbox() -> Sandbox:
 
 
 def _remove_orphans() -> None:
-    """Sandboxes of this user whose kernel (the pid in their name) no longer runs."""
+    """Sandboxes of this user whose kernel (the pid in their name) no longer runs (POSIX: pid_alive cannot tell
+    on Windows, where a sandbox is left to the system's temporary-file cleanup)."""
+    if os.name == "nt":
+        return
     for folder in Path(tempfile.gettempdir()).glob(f"{SANDBOX_PREFIX}*-*"):
         pid = folder.name[len(SANDBOX_PREFIX) :].partition("-")[0]
         try:
-            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
-                continue
-            os.kill(int(pid), 0)  # signal 0: is it alive? (it raises when it is not)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # another user's process, or the folder just went: not ours to judge
+            ours = not folder.is_symlink() and folder.stat().st_uid == os.getuid()
+        except OSError:  # the folder just went
             continue
+        if ours and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def download_names(box: Sandbox) -> dict[str, str]:
