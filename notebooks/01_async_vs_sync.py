@@ -608,7 +608,7 @@ else:
     print("fewer than two cores were free: the pool could not run its jobs in parallel just now (run again later)")
 record(
     "cpu-work-use-sync",
-    f"4 jobs in def threads took {thread4.wall:.2f} s = {thread4.wall / t1:.1f} × one job, "
+    f"4 jobs in def threads took {thread4.wall:.2f} s, {threads_ratio:.1f} × one job in threads, "
     f"{busy['def (thread pool)']:.1f} cores busy; in processes {process4.wall:.2f} s, {busy['process pool']:.1f} cores",
 )
 
